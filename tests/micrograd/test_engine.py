@@ -1,0 +1,199 @@
+"""The Value surface, graph construction and backpropagation."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+from micrograd import Value, topological_order
+from micrograd.ops import OPS
+
+
+def test_value_holds_a_float_and_starts_with_zero_grad():
+    v = Value(3)
+    assert v.data == 3.0 and type(v.data) is float
+    assert v.grad == 0.0
+    assert v._prev == () and v._op == ""
+    assert Value(True).data == 1.0
+
+
+def test_prev_keeps_operands_in_order_and_both_edges_of_a_plus_a():
+    a, b = Value(2.0), Value(3.0)
+    assert (a + a)._prev == (a, a)
+    assert (a**b)._prev == (a, b)
+    assert (b**a)._prev == (b, a)
+    assert (a - b)._op == "sub" and (a - b).data == -1.0
+
+
+@pytest.mark.parametrize(
+    ("build", "op", "value"),
+    [
+        (lambda v: 2 + v, "add", 7.0),
+        (lambda v: 2 - v, "sub", -3.0),
+        (lambda v: 2 * v, "mul", 10.0),
+        (lambda v: 1 / v, "div", 0.2),
+        (lambda v: 2**v, "pow", 32.0),
+        (lambda v: v**2, "pow", 25.0),
+        (lambda v: v / 2, "div", 2.5),
+        (lambda v: v - 2, "sub", 3.0),
+        (lambda v: -v, "neg", -5.0),
+    ],
+)
+def test_numbers_work_on_either_side_and_the_graph_names_the_operation(build, op, value):
+    v = Value(5.0)
+    out = build(v)
+    assert out._op == op
+    assert out.data == value
+    assert v in out._prev
+    constants = [operand for operand in out._prev if operand is not v]
+    assert all(not c._prev for c in constants)
+
+
+def test_every_operation_in_the_table_is_reachable_from_value():
+    v = Value(0.7)
+    built = {
+        (v + v)._op,
+        (v - v)._op,
+        (v * v)._op,
+        (v / v)._op,
+        (v**v)._op,
+        (-v)._op,
+        v.exp()._op,
+        v.log()._op,
+        v.tanh()._op,
+        v.relu()._op,
+        v.sigmoid()._op,
+    }
+    assert built == set(OPS)
+
+
+def test_operation_table_rules_return_one_contribution_per_operand():
+    for name, op in OPS.items():
+        operands = [0.5] * op.arity
+        out = op.forward(*operands)
+        assert len(op.backward(1.0, out, *operands)) == op.arity, name
+
+
+def test_backward_accumulates_over_shared_paths():
+    a = Value(3.0)
+    b = a * a + a  # d/da = 2a + 1
+    b.backward()
+    assert a.grad == 7.0
+    c = Value(2.0)
+    d = c + c
+    d.backward()
+    assert c.grad == 2.0
+
+
+def test_backward_twice_accumulates_twice_on_every_node():
+    x = Value(1.5)
+    h = x.tanh()
+    y = h * x
+    y.backward()
+    once = (x.grad, h.grad, y.grad)
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == tuple(2 * g for g in once)
+
+
+def test_backward_from_two_roots_adds_their_gradients():
+    x = Value(2.0)
+    (x * 3).backward()
+    (x * x).backward()
+    assert x.grad == 3.0 + 4.0
+
+
+def test_underscore_backward_applies_one_local_rule_by_hand():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    c.grad = 1.0
+    c._backward()
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    Value(1.0)._backward()  # a leaf has no rule: nothing happens
+
+
+def test_topological_order_is_deterministic_and_puts_operands_first():
+    def build():
+        x, y = Value(1.0, label="x"), Value(2.0, label="y")
+        s = x * y
+        return (s + s.tanh() * x).relu()
+
+    first = [(n._op, n.data) for n in topological_order(build())]
+    second = [(n._op, n.data) for n in topological_order(build())]
+    assert first == second
+    root = build()
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    assert order[-1] is root
+    assert len(position) == len(order)
+    assert all(position[p] < position[n] for n in order for p in n._prev)
+
+
+def test_a_million_node_chain_backpropagates_without_recursion():
+    x = Value(1.0)
+    out = x
+    for _ in range(1_000_000):
+        out = out + 1.0
+    assert sys.getrecursionlimit() <= 10_000
+    out.backward()
+    assert x.grad == 1.0
+    assert out.data == 1_000_001.0
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [1], 1 + 2j, Value])
+def test_value_rejects_what_is_not_a_real_number_naming_it(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_value_rejects_an_int_too_large_for_a_float():
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(10**400)
+
+
+def test_operators_with_a_non_number_raise_type_error():
+    v = Value(1.0)
+    with pytest.raises(TypeError):
+        v + "a"
+    with pytest.raises(TypeError):
+        [1] * v
+
+
+@pytest.mark.parametrize(
+    ("build", "expected_value", "expected_grad"),
+    [
+        (lambda v: v.tanh(), 1.0, 0.0),
+        (lambda v: v.exp(), math.inf, math.inf),
+        (lambda v: v.sigmoid(), 1.0, 0.0),
+    ],
+)
+def test_saturating_operations_at_1000(build, expected_value, expected_grad):
+    v = Value(1000.0)
+    out = build(v)
+    out.backward()
+    assert out.data == expected_value
+    assert v.grad == expected_grad
+
+
+def test_ieee_results_never_raise():
+    assert Value(0.0).log().data == -math.inf
+    assert math.isnan(Value(-1.0).log().data)
+    assert (Value(0.0) ** -1).data == math.inf
+    assert math.isnan((Value(-8.0) ** (1 / 3)).data)
+    assert isinstance((Value(-8.0) ** (1 / 3)).data, float)
+    assert (Value(1.0) / 0).data == math.inf
+    assert (Value(10.0) ** 400).data == math.inf
+
+
+def test_label_and_repr():
+    v = Value(2.0, label="w")
+    assert v.label == "w"
+    assert repr(v) == "Value(data=2.0, grad=0.0, label='w')"
+    assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
+
+
+def test_values_hash_by_identity_not_by_number():
+    a, b = Value(1.0), Value(1.0)
+    assert len({a, b}) == 2
+    assert a != b
