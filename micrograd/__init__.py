@@ -1,0 +1,16 @@
+"""micrograd: a scalar-valued autograd engine and a small neural-network library on top.
+
+>>> from micrograd import Value
+>>> x = Value(2.0)
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> y.data, x.grad
+(10.0, 7.0)
+"""
+
+from micrograd.engine import Value, topological_order
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+__version__ = "0.1.0"
+
+__all__ = ["MLP", "Layer", "Module", "Neuron", "Value", "__version__", "topological_order"]

@@ -1,0 +1,209 @@
+"""A small neural-network library on the engine: ``Neuron`` -> ``Layer`` -> ``MLP``.
+
+Parameters are initialised from ``uniform(-1, 1)`` draws of a ``random.Random`` seeded
+explicitly, never from the global random state, so the same seed gives the same network.
+
+>>> model = MLP(3, [4, 4, 1], seed=0)
+>>> model
+MLP(3 -> 4 tanh -> 4 tanh -> 1 tanh, 41 parameters)
+>>> out = model([2.0, 3.0, -1.0])
+>>> -1.0 < out.data < 1.0
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Callable, Iterable, Sequence
+
+from micrograd.engine import Number, Value
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+"""The activation functions a neuron can apply, by name; ``linear`` applies none."""
+
+Inputs = Value | Number | Iterable[Value | Number]
+
+
+class Module:
+    """Anything with parameters: gives them by name, and clears their gradients."""
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with a dotted name that says where it sits, as in
+        ``layers.0.neurons.1.w.2``."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a fixed order."""
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0 (do this before each ``backward()``)."""
+        for parameter in self.parameters():
+            parameter.grad = 0.0
+
+
+class Neuron(Module):
+    """``activation(w . x + b)`` over ``nin`` inputs.
+
+    >>> neuron = Neuron(2, "linear", rng=random.Random(0))
+    >>> out = neuron([1.0, 0.0])
+    >>> out.data == neuron.w[0].data + neuron.b.data
+    True
+    """
+
+    def __init__(self, nin: int, activation: str = "tanh", *, rng: random.Random) -> None:
+        _check_size("Neuron nin", nin)
+        self.activation = _check_activation(activation)
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(rng.uniform(-1, 1))
+
+    def __call__(self, x: Inputs) -> Value:
+        xs = _input_values(x, len(self.w), "Neuron")
+        total = sum((wi * xi for wi, xi in zip(self.w, xs)), self.b)
+        activate = ACTIVATIONS[self.activation]
+        return activate(total) if activate else total
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation})"
+
+
+class Layer(Module):
+    """``nout`` neurons over the same ``nin`` inputs. A layer of one neuron returns a
+    ``Value``, otherwise a list; either can be passed on to the next layer.
+
+    >>> layer = Layer(3, 2, rng=random.Random(0))
+    >>> len(layer([1.0, 2.0, 3.0]))
+    2
+    """
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "tanh", *, rng: random.Random
+    ) -> None:
+        _check_size("Layer nin", nin)
+        _check_size("Layer nout", nout)
+        self.neurons = [Neuron(nin, activation, rng=rng) for _ in range(nout)]
+
+    def __call__(self, x: Inputs) -> Value | list[Value]:
+        xs = _input_values(x, self.nin, "Layer")
+        outs = [neuron(xs) for neuron in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return _prefixed("neurons", self.neurons)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} -> {len(self.neurons)} {self.activation})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``; the last layer uses ``output_activation`` (by default
+    the same, tanh everywhere as in the classic lecture). Choose from ``ACTIVATIONS``.
+    Weights and biases are ``uniform(-1, 1)`` draws from ``random.Random(seed)``.
+
+    >>> model = MLP(2, [8, 1], activation="relu", output_activation="linear", seed=1)
+    >>> model
+    MLP(2 -> 8 relu -> 1 linear, 33 parameters)
+    >>> [name for name, _ in model.named_parameters()][:3]
+    ['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        _check_size("MLP nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        for i, nout in enumerate(nouts):
+            _check_size(f"MLP nouts[{i}]", nout)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"MLP seed must be an int, got {seed!r} ({type(seed).__name__})")
+        output_activation = activation if output_activation is None else output_activation
+        activations = [activation] * (len(nouts) - 1) + [output_activation]
+        sizes = [nin, *nouts]
+        rng = random.Random(seed)
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activations[i], rng=rng) for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Inputs) -> Value | list[Value]:
+        out: Value | list[Value] = _input_values(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = layer(out)
+        return out
+
+    @property
+    def nin(self) -> int:
+        return self.layers[0].nin
+
+    @property
+    def nouts(self) -> list[int]:
+        return [len(layer.neurons) for layer in self.layers]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return _prefixed("layers", self.layers)
+
+    def __repr__(self) -> str:
+        shape = " -> ".join(
+            [str(self.nin)] + [f"{len(layer.neurons)} {layer.activation}" for layer in self.layers]
+        )
+        return f"MLP({shape}, {len(self.parameters())} parameters)"
+
+
+def _prefixed(name: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
+    return [
+        (f"{name}.{i}.{inner}", parameter)
+        for i, child in enumerate(children)
+        for inner, parameter in child.named_parameters()
+    ]
+
+
+def _check_size(what: str, n: object) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+
+
+def _check_activation(name: str) -> str:
+    if name not in ACTIVATIONS:
+        known = ", ".join(ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose one of {known}")
+    return name
+
+
+def _input_values(x: Inputs, expected: int, where: str) -> list[Value]:
+    """The inputs as a list of ``Value`` nodes (plain numbers become leaves once here, so
+    every neuron of a layer shares them), checked to be ``expected`` many."""
+    if isinstance(x, (Value, numbers.Real)):
+        items = [x]
+    elif isinstance(x, Iterable) and not isinstance(x, (str, bytes)):
+        items = list(x)
+    else:
+        raise TypeError(f"{where} needs a list of numbers or Values, got {x!r:.60}")
+    if len(items) != expected:
+        raise ValueError(f"{where} expected {expected} inputs, got {len(items)}")
+    return [item if isinstance(item, Value) else Value(item) for item in items]
