@@ -8,9 +8,19 @@
 (10.0, 7.0)
 """
 
-from micrograd.engine import Value, topological_order
+from micrograd.engine import Constant, Parameter, Value, topological_order
 from micrograd.nn import MLP, Layer, Module, Neuron
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "Layer", "Module", "Neuron", "Value", "__version__", "topological_order"]
+__all__ = [
+    "MLP",
+    "Constant",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Parameter",
+    "Value",
+    "__version__",
+    "topological_order",
+]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
-from micrograd.train import sum_of_squares, train
+from micrograd.train import train
 
 __all__ = ["LAYERS", "LR", "STEPS", "XS", "YS", "demo_model", "reference_run"]
 

@@ -22,7 +22,7 @@ import numbers
 
 from micrograd.ops import OPS
 
-__all__ = ["Value", "as_float", "topological_order"]
+__all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order"]
 
 Number = float | int
 
@@ -181,14 +181,33 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data}, grad={self.grad}{label})"
+        return f"{type(self).__name__}(data={self.data}, grad={self.grad}{label})"
+
+
+class Parameter(Value):
+    """A leaf that training updates: a weight or a bias of a model.
+
+    >>> w = Parameter(0.5, label="w")
+    >>> (w * 2)._prev[1]
+    Constant(data=2.0, grad=0.0)
+    """
+
+    __slots__ = ()
+
+
+class Constant(Value):
+    """A leaf made from a plain number written into an expression: the ``2`` in ``2 * x``.
+
+    Other leaves, made with ``Value(...)`` directly, are the inputs of a computation."""
+
+    __slots__ = ()
 
 
 def _binary(op_name: str, left: Value | Number, right: Value | Number) -> Value:
-    """Apply a two-operand operation, wrapping a plain number operand as a constant leaf."""
+    """Apply a two-operand operation, wrapping a plain number operand as a ``Constant``."""
     try:
-        left_value = left if isinstance(left, Value) else Value(left)
-        right_value = right if isinstance(right, Value) else Value(right)
+        left_value = left if isinstance(left, Value) else Constant(left)
+        right_value = right if isinstance(right, Value) else Constant(right)
     except TypeError:
         return NotImplemented
     return Value._apply(op_name, left_value, right_value)

@@ -17,7 +17,7 @@ import numbers
 import random
 from collections.abc import Callable, Iterable, Sequence
 
-from micrograd.engine import Number, Value
+from micrograd.engine import Number, Parameter, Value
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -33,7 +33,10 @@ Inputs = Value | Number | Iterable[Value | Number]
 
 
 class Module:
-    """Anything with parameters: gives them by name, and clears their gradients."""
+    """Anything with parameters: gives them by name, and clears their gradients.
+
+    Each parameter is a ``Parameter`` whose ``label`` is its dotted name in the module
+    that built it (``layers.0.neurons.1.w.2`` in an ``MLP``)."""
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with a dotted name that says where it sits, as in
@@ -62,8 +65,9 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "tanh", *, rng: random.Random) -> None:
         _check_size("Neuron nin", nin)
         self.activation = _check_activation(activation)
-        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(rng.uniform(-1, 1))
+        self.w = [Parameter(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Parameter(rng.uniform(-1, 1))
+        _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value:
         xs = _input_values(x, len(self.w), "Neuron")
@@ -93,6 +97,7 @@ class Layer(Module):
         _check_size("Layer nin", nin)
         _check_size("Layer nout", nout)
         self.neurons = [Neuron(nin, activation, rng=rng) for _ in range(nout)]
+        _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         xs = _input_values(x, self.nin, "Layer")
@@ -150,6 +155,7 @@ class MLP(Module):
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activations[i], rng=rng) for i in range(len(nouts))
         ]
+        _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         out: Value | list[Value] = _input_values(x, self.nin, "MLP")
@@ -173,6 +179,12 @@ class MLP(Module):
             [str(self.nin)] + [f"{len(layer.neurons)} {layer.activation}" for layer in self.layers]
         )
         return f"MLP({shape}, {len(self.parameters())} parameters)"
+
+
+def _label_parameters(module: Module) -> None:
+    """Name every parameter after where it sits, so graphs and files can show it."""
+    for name, parameter in module.named_parameters():
+        parameter.label = name
 
 
 def _prefixed(name: str, children: Sequence[Module]) -> list[tuple[str, Value]]:

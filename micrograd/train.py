@@ -1,5 +1,6 @@
-"""Training: losses, plain SGD, and a loop that refuses to go on from a non-finite loss.
+"""Training: plain SGD, and a loop that refuses to go on from a non-finite loss.
 
+>>> from micrograd.losses import sum_of_squares
 >>> from micrograd.nn import MLP
 >>> model = MLP(1, [1], activation="linear", seed=0)
 >>> history = train(model, lambda: sum_of_squares([model([1.0])], [2.0]), steps=30, lr=0.1)
@@ -12,27 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from micrograd.engine import Number, Value
+from micrograd.engine import Value
 from micrograd.nn import Module
 
-__all__ = ["NonFiniteLossError", "sgd_step", "sum_of_squares", "train"]
+__all__ = ["NonFiniteLossError", "sgd_step", "train"]
 
 LearningRate = float | Callable[[int], float]
 
 
 class NonFiniteLossError(ArithmeticError):
     """The loss became ``inf`` or ``nan``; training stopped before touching the parameters."""
-
-
-def sum_of_squares(predictions: Sequence[Value], targets: Sequence[Value | Number]) -> Value:
-    """``sum((prediction - target) ** 2)`` over the pairs.
-
-    >>> sum_of_squares([Value(1.0), Value(3.0)], [0.0, 1.0]).data
-    5.0
-    """
-    if len(predictions) != len(targets):
-        raise ValueError(f"got {len(predictions)} predictions for {len(targets)} targets")
-    return sum((prediction - target) ** 2 for prediction, target in zip(predictions, targets))
 
 
 def sgd_step(parameters: Sequence[Value], lr: float) -> None:

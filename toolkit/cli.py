@@ -7,28 +7,14 @@ for bad usage or input.
 from __future__ import annotations
 
 import json
-import math
 
 import click
 
 import micrograd
 from micrograd.demo import LR, STEPS, reference_run
 from micrograd.train import NonFiniteLossError
-
-
-class FinitePositiveFloat(click.ParamType):
-    """A float that is finite and greater than zero (a learning rate, say)."""
-
-    name = "positive number"
-
-    def convert(self, value, param, ctx) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not (math.isfinite(number) and number > 0):
-            self.fail(f"{value!r} must be a finite number greater than 0", param, ctx)
-        return number
+from toolkit import cli_experiment, cli_graph, cli_model
+from toolkit.cli_types import FinitePositiveFloat
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,3 +56,8 @@ def demo(seed: int, steps: int, lr: float, as_json: bool) -> None:
 
 def _print_loss(step: int, loss: float) -> None:
     click.echo(f"step {step:3d}  loss {loss:.6f}")
+
+
+for _module in (cli_graph, cli_model, cli_experiment):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

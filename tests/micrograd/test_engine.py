@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from micrograd import Value, topological_order
+from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.ops import OPS
 
 
@@ -197,3 +197,13 @@ def test_values_hash_by_identity_not_by_number():
     a, b = Value(1.0), Value(1.0)
     assert len({a, b}) == 2
     assert a != b
+
+
+def test_leaves_say_what_they_are_parameter_constant_or_input():
+    w = Parameter(0.5)
+    x = Value(2.0)
+    out = w * x + 3
+    constant = out._prev[1]
+    assert type(constant) is Constant and constant.data == 3.0
+    assert type(x) is Value and isinstance(w, Value)
+    assert repr(w) == "Parameter(data=0.5, grad=0.0)"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from micrograd import MLP, Value
 from micrograd.demo import XS, YS
-from micrograd.train import sum_of_squares
+from micrograd.losses import sum_of_squares
 from tests.micrograd.expressions import Program, micrograd_apply, programs, run
 
 # Smooth operations only (relu's kink makes a finite difference meaningless at 0), and

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from micrograd import MLP, Layer, Neuron, Value, topological_order
+from micrograd import MLP, Layer, Neuron, Parameter, Value, topological_order
 
 
 def test_reference_architecture_has_41_parameters_and_shows_itself():
@@ -117,3 +117,10 @@ def test_wrong_input_length_names_expected_and_got():
         model.layers[0](1.0)
     with pytest.raises(TypeError, match="list of numbers"):
         model("abc")
+
+
+def test_parameters_are_labelled_with_their_names():
+    model = MLP(3, [4, 4, 1])
+    assert all(type(p) is Parameter for p in model.parameters())
+    assert all(p.label == name for name, p in model.named_parameters())
+    assert Neuron(2, rng=random.Random(0)).b.label == "b"

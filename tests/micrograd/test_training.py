@@ -8,7 +8,8 @@ import pytest
 
 from micrograd import MLP
 from micrograd.demo import demo_loss, demo_model, reference_run
-from micrograd.train import NonFiniteLossError, sum_of_squares, train
+from micrograd.losses import sum_of_squares
+from micrograd.train import NonFiniteLossError, train
 
 
 def test_reference_run_drops_steeply_then_slowly_for_most_seeds():

@@ -1,0 +1,53 @@
+"""Safe file primitives shared by every reader and writer of the toolkit.
+
+Writes are atomic: the text goes to a temporary file in the same folder, is flushed and
+fsynced, then renamed over the target, so a crash or an error never leaves a half-written
+file and never loses the previous one. Reads are bounded: a file larger than the limit is
+refused before it is read.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
+>>> write_text_atomic(path, "hello")
+>>> read_text_bounded(path, max_bytes=100)
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["FileTooLargeError", "read_text_bounded", "write_text_atomic"]
+
+
+class FileTooLargeError(ValueError):
+    """A file is larger than a reader is willing to read."""
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: all of it or, on any failure, nothing
+    (the previous file, if any, stays as it was and no temporary file is left behind)."""
+    target = Path(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def read_text_bounded(path: str | os.PathLike[str], *, max_bytes: int) -> str:
+    """The UTF-8 text of ``path``, refusing files over ``max_bytes`` with a clear error.
+    ``OSError`` (missing file, no permission) and ``UnicodeDecodeError`` pass through."""
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileTooLargeError(f"{os.fspath(path)}: larger than the {max_bytes:,}-byte limit")
+    return data.decode("utf-8")
