@@ -1,6 +1,7 @@
-"""Built-in data sets: the four points of the classic lecture, and two seeded moons.
+"""Data sets: the four points of the classic lecture, two seeded moons, and CSV files.
 
-Each returns ``(xs, ys)``: a list of input rows and a list of targets.
+Each returns ``(xs, ys)``: a list of input rows and a list of targets. ``load_dataset`` finds
+one by name (``demo``, ``moons`` or ``FILE.csv``).
 
 >>> xs, ys = demo()
 >>> len(xs), len(xs[0]), ys
@@ -12,14 +13,32 @@ Each returns ``(xs, ys)``: a list of input rows and a list of targets.
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 import random
 
 from micrograd.demo import XS, YS
+from toolkit.files import FileTooLargeError, read_text_bounded
 
-__all__ = ["demo", "moons"]
+__all__ = [
+    "MAX_CSV_BYTES",
+    "DataFormatError",
+    "demo",
+    "load_csv",
+    "load_dataset",
+    "moons",
+    "read_csv_rows",
+]
 
 Dataset = tuple[list[list[float]], list[float]]
+
+MAX_CSV_BYTES = 64 * 1024 * 1024
+"""The largest CSV file the readers accept (64 MiB)."""
+
+
+class DataFormatError(ValueError):
+    """A data file that cannot be read as a data set; the message names the file and line."""
 
 
 def demo() -> Dataset:
@@ -50,3 +69,116 @@ def moons(n_samples: int = 100, *, noise: float = 0.1, seed: int = 0) -> Dataset
     ]
     rng.shuffle(noisy)
     return [[x, y] for x, y, _ in noisy], [label for _, _, label in noisy]
+
+
+def load_dataset(name: str) -> Dataset:
+    """The data set called ``name``: ``demo`` (the lecture's four points), ``moons`` (100
+    points, noise 0.1, seed 0) or the path of a ``.csv`` file (see ``load_csv``).
+
+    >>> xs, ys = load_dataset("moons")
+    >>> len(xs), len(xs[0])
+    (100, 2)
+    >>> load_dataset("iris")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown data set 'iris': choose demo, moons or a FILE.csv
+    """
+    if name == "demo":
+        return demo()
+    if name == "moons":
+        return moons()
+    if name.lower().endswith(".csv"):
+        return load_csv(name)
+    raise ValueError(f"unknown data set {name!r}: choose demo, moons or a FILE.csv")
+
+
+def load_csv(path: str | os.PathLike[str]) -> Dataset:
+    """A data set from a CSV file: one row per sample, its inputs then its target, at least
+    two columns, and an optional header row (see ``read_csv_rows``).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "xor.csv"
+    >>> _ = path.write_text("a,b,target\\n0,1,1\\n1,1,-1\\n")
+    >>> load_csv(path)
+    ([[0.0, 1.0], [1.0, 1.0]], [1.0, -1.0])
+    """
+    rows = read_csv_rows(path)
+    if len(rows[0]) < 2:
+        raise DataFormatError(
+            f"{os.fspath(path)}: a data set needs at least 2 columns (inputs, then the target),"
+            f" got {len(rows[0])}"
+        )
+    return [row[:-1] for row in rows], [row[-1] for row in rows]
+
+
+def read_csv_rows(
+    path: str | os.PathLike[str], *, max_bytes: int = MAX_CSV_BYTES
+) -> list[list[float]]:
+    """The rows of a CSV file of finite numbers, all with the same number of columns.
+
+    The first row is a header, and skipped, when none of its fields is a number. Blank
+    lines are skipped. Anything else that is not a finite number raises ``DataFormatError``
+    naming the file, the line and the column; so do an empty file, a file over ``max_bytes``
+    and a file that is not UTF-8 text.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
+    >>> _ = path.write_text("1,2\\n3,x\\n")
+    >>> read_csv_rows(path)
+    Traceback (most recent call last):
+    ...
+    toolkit.datasets.DataFormatError: .../points.csv: line 2, column 2: expected a number, got 'x'
+    """
+    where = os.fspath(path)
+    try:
+        text = read_text_bounded(path, max_bytes=max_bytes)
+    except FileTooLargeError as error:
+        raise DataFormatError(str(error)) from None
+    except UnicodeDecodeError as error:
+        raise DataFormatError(f"{where}: not UTF-8 text (byte {error.start})") from None
+    rows: list[list[float]] = []
+    reader = csv.reader(text.splitlines(), strict=True)
+    try:
+        for fields in reader:
+            if not fields or all(not field.strip() for field in fields):
+                continue
+            if not rows and not any(_is_number(field) for field in fields):
+                continue  # a header
+            if rows and len(fields) != len(rows[0]):
+                raise DataFormatError(
+                    f"{where}: line {reader.line_num}: expected {len(rows[0])} columns like the"
+                    f" rows before, got {len(fields)}"
+                )
+            rows.append(
+                [
+                    _finite(field, f"{where}: line {reader.line_num}", i)
+                    for i, field in enumerate(fields, 1)
+                ]
+            )
+    except csv.Error as error:
+        raise DataFormatError(f"{where}: line {reader.line_num}: {error}") from None
+    if not rows:
+        raise DataFormatError(f"{where}: no data rows")
+    return rows
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _finite(field: str, where: str, column: int) -> float:
+    try:
+        number = float(field)
+    except ValueError:
+        raise DataFormatError(
+            f"{where}, column {column}: expected a number, got {field.strip()!r:.40}"
+        ) from None
+    if not math.isfinite(number):
+        raise DataFormatError(
+            f"{where}, column {column}: expected a finite number, got {field.strip()!r}"
+        )
+    return number

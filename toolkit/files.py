@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     target = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode an ordinary write would.
+        os.fchmod(fd, _existing_mode(target) or 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -51,3 +54,16 @@ def read_text_bounded(path: str | os.PathLike[str], *, max_bytes: int) -> str:
     if len(data) > max_bytes:
         raise FileTooLargeError(f"{os.fspath(path)}: larger than the {max_bytes:,}-byte limit")
     return data.decode("utf-8")
+
+
+def _existing_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

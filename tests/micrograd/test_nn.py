@@ -124,3 +124,58 @@ def test_parameters_are_labelled_with_their_names():
     assert all(type(p) is Parameter for p in model.parameters())
     assert all(p.label == name for name, p in model.named_parameters())
     assert Neuron(2, rng=random.Random(0)).b.label == "b"
+
+
+def test_state_dict_maps_every_parameter_name_to_its_value_in_order():
+    model = MLP(3, [4, 4, 1], seed=2)
+    state = model.state_dict()
+    assert list(state) == [name for name, _ in model.named_parameters()]
+    assert state["layers.1.neurons.3.w.2"] == model.layers[1].neurons[3].w[2].data
+    state["layers.0.neurons.0.b"] = 123.0
+    assert model.layers[0].neurons[0].b.data != 123.0  # a copy, not a view
+
+
+def test_load_state_dict_makes_a_model_compute_exactly_what_the_source_did():
+    source, target = MLP(3, [4, 4, 1], seed=1), MLP(3, [4, 4, 1], seed=7)
+    target.load_state_dict(source.state_dict())
+    assert target([2.0, 3.0, -1.0]).data == source([2.0, 3.0, -1.0]).data
+    assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
+
+
+def test_load_state_dict_accepts_integers_as_floats():
+    model = MLP(1, [1], activation="linear")
+    model.load_state_dict({"layers.0.neurons.0.w.0": 2, "layers.0.neurons.0.b": -1})
+    assert model([3.0]).data == 5.0
+    assert type(model.layers[0].neurons[0].b.data) is float
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda s: s.pop("layers.1.neurons.0.b"), ValueError, "missing layers.1.neurons.0.b$"),
+        (lambda s: s.update(extra=1.0), ValueError, "unexpected 'extra'"),
+        (
+            lambda s: s.update({"layers.0.neurons.1.w.0": float("nan")}),
+            ValueError,
+            "layers.0.neurons.1.w.0 must be finite, got nan",
+        ),
+        (
+            lambda s: s.update({"layers.0.neurons.1.w.0": float("-inf")}),
+            ValueError,
+            "must be finite, got -inf",
+        ),
+        (
+            lambda s: s.update({"layers.0.neurons.1.w.1": "abc"}),
+            TypeError,
+            "layers.0.neurons.1.w.1 needs a real number, got 'abc'",
+        ),
+    ],
+)
+def test_bad_state_dict_is_refused_naming_the_entry_and_changes_nothing(change, error, message):
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    state = MLP(2, [2, 1], seed=5).state_dict()
+    change(state)
+    with pytest.raises(error, match=message):
+        model.load_state_dict(state)
+    assert model.state_dict() == before

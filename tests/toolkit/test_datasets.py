@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from micrograd.demo import XS, YS
-from toolkit.datasets import demo, moons
+from toolkit.datasets import (
+    DataFormatError,
+    demo,
+    load_csv,
+    load_dataset,
+    moons,
+    read_csv_rows,
+)
 
 
 def test_demo_is_the_lecture_points():
@@ -30,3 +37,71 @@ def test_moons_are_seeded_balanced_and_noisy_around_two_arcs():
 def test_moons_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         moons(**kwargs)
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_csv_rows_are_inputs_then_target_with_an_optional_header(tmp_path):
+    rows = "0.5,-1,2e-3,1\n3,4,5,-1\n"
+    expected = ([[0.5, -1.0, 0.002], [3.0, 4.0, 5.0]], [1.0, -1.0])
+    assert load_csv(write(tmp_path, rows)) == expected
+    assert load_csv(write(tmp_path, "x1, x2, x3, y\n" + rows, "named.csv")) == expected
+
+
+def test_csv_skips_blank_lines_and_reads_windows_line_ends(tmp_path):
+    path = write(tmp_path, "")
+    path.write_bytes(b"1,2\r\n\r\n3,4\r\n\n")
+    assert load_csv(path) == ([[1.0], [3.0]], [2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,2,3\n4,5,abc\n", "line 2, column 3: expected a number, got 'abc'"),
+        ("a,b\n1,2\n3,x\n", "line 3, column 2: expected a number, got 'x'"),
+        ("1,nan\n", "line 1, column 2: expected a finite number, got 'nan'"),
+        ("1,2\n3,-inf\n", "line 2, column 2: expected a finite number, got '-inf'"),
+        ("1,2,3\n\n4,5\n", "line 3: expected 3 columns like the rows before, got 2"),
+        ("1,2\n3,4,5\n", "line 2: expected 2 columns like the rows before, got 3"),
+        ("", "no data rows"),
+        ("x,y\n", "no data rows"),
+        ('1,"2\n', "line 1: unexpected end of data"),
+        ('1,2\n3,"4"x\n', "line 2: ',' expected after '\"'"),
+        ("1,2\n3,\x004\n", "line 2, column 2: expected a number"),
+    ],
+)
+def test_bad_csv_is_refused_naming_the_file_and_line(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(DataFormatError, match=message) as error:
+        read_csv_rows(path)
+    assert str(error.value).startswith(f"{path}: ")
+
+
+def test_csv_with_one_column_is_no_data_set(tmp_path):
+    with pytest.raises(DataFormatError, match="needs at least 2 columns"):
+        load_csv(write(tmp_path, "1\n2\n"))
+
+
+def test_csv_that_is_not_text_or_too_large_is_refused(tmp_path):
+    path = write(tmp_path, "")
+    path.write_bytes(b"1,2\n\xff\xfe,3\n")
+    with pytest.raises(DataFormatError, match="not UTF-8 text"):
+        read_csv_rows(path)
+    path = write(tmp_path, "1,2\n" * 100)
+    with pytest.raises(DataFormatError, match="larger than the 100-byte limit"):
+        read_csv_rows(path, max_bytes=100)
+
+
+def test_data_sets_are_found_by_name_or_csv_path(tmp_path):
+    assert load_dataset("demo") == demo()
+    assert load_dataset("moons") == moons()
+    path = write(tmp_path, "1,2,3\n", "Points.CSV")
+    assert load_dataset(str(path)) == ([[1.0, 2.0]], [3.0])
+    with pytest.raises(ValueError, match=r"unknown data set 'points\.txt'"):
+        load_dataset("points.txt")
+    with pytest.raises(FileNotFoundError):
+        load_dataset(str(tmp_path / "missing.csv"))

@@ -37,3 +37,16 @@ def test_bounded_read_refuses_a_file_over_the_limit(tmp_path):
     assert read_text_bounded(path, max_bytes=101) == "x" * 101
     with pytest.raises(FileTooLargeError, match="larger than the 100-byte limit"):
         read_text_bounded(path, max_bytes=100)
+
+
+def test_atomic_write_gives_new_files_the_usual_mode_and_keeps_an_existing_mode(tmp_path):
+    fresh = tmp_path / "fresh.json"
+    write_text_atomic(fresh, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~mask
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    write_text_atomic(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640

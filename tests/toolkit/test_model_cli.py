@@ -1,0 +1,263 @@
+"""`micrograd train`, `micrograd predict` and `micrograd model show`, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from micrograd.demo import reference_run
+from micrograd.losses import sum_of_squares
+from micrograd.nn import MLP
+from toolkit.cli import main
+from toolkit.datasets import demo, moons
+from toolkit.model_io import load_model, save_model
+from toolkit.sparkline import sparkline
+from toolkit.training import outputs
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def assert_one_line_error(result, message, exit_code=2):
+    assert result.exit_code == exit_code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: ")
+
+
+@pytest.fixture
+def trained(tmp_path):
+    """The reference model trained by the CLI: demo data, 3-4-4-1 tanh, 50 steps."""
+    path = tmp_path / "model.json"
+    result = invoke("train", "--data", "demo", "--steps", 50, "--seed", 0, "-o", path)
+    assert result.exit_code == 0, result.output
+    return path, result
+
+
+def test_train_prints_every_step_and_saves_the_model_of_the_reference_run(trained):
+    path, result = trained
+    expected = reference_run(0)
+    lines = result.output.splitlines()
+    assert lines[:50] == [f"step {i:3d}  loss {loss:.6f}" for i, loss in enumerate(expected)]
+    assert lines[50].startswith(f"wrote {path}: MLP(3 -> 4 tanh -> 4 tanh -> 1 tanh, 41 ")
+    loaded = load_model(path)
+    training = loaded.metadata["training"]
+    assert training["loss_history"] == expected
+    assert training | {"loss_history": None} == {
+        "data": "demo",
+        "samples": 4,
+        "seed": 0,
+        "loss": "sum_of_squares",
+        "lr": 0.05,
+        "steps": 50,
+        "final_loss": training["final_loss"],
+        "loss_history": None,
+    }
+    model = loaded.model
+    xs, ys = demo()
+    assert training["final_loss"] == sum_of_squares([model(x) for x in xs], ys).data
+    assert training["final_loss"] < expected[-1]
+
+
+def test_train_then_show_then_predict_agree_with_the_python_api(trained, tmp_path):
+    path, _ = trained
+    model = load_model(path).model
+
+    result = invoke("predict", path, 2, 3, -1)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{model([2.0, 3.0, -1.0]).data!r}\n"
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b,c\n2,3,-1\n0.5,1,1\n-3,0,2.5\n")
+    result = invoke("predict", path, "--input", rows, "--json")
+    assert result.exit_code == 0, result.output
+    expected = [model(x).data for x in ([2, 3, -1], [0.5, 1, 1], [-3, 0, 2.5])]
+    assert json.loads(result.output) == {"model": str(path), "outputs": expected}
+
+    result = invoke("model", "show", path, "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["parameters"] == 41
+    assert shown["architecture"]["layers"] == [4, 4, 1]
+    assert shown["metadata"] == load_model(path).metadata
+
+
+def test_predict_accepts_a_training_csv_and_ignores_its_target_column(trained, tmp_path):
+    path, _ = trained
+    data = tmp_path / "train.csv"
+    data.write_text("".join(",".join(map(str, [*x, y])) + "\n" for x, y in zip(*demo())))
+    result = invoke("predict", path, "--input", data)
+    assert result.exit_code == 0, result.output
+    model = load_model(path).model
+    assert result.output.splitlines() == [repr(model(x).data) for x in demo()[0]]
+
+
+def test_model_show_gives_architecture_training_and_a_loss_sparkline(trained):
+    path, _ = trained
+    result = invoke("model", "show", path)
+    assert result.exit_code == 0, result.output
+    shown = dict(line.split(None, 1) for line in result.output.splitlines())
+    history = reference_run(0)
+    assert shown["architecture"] == "3 -> 4 tanh -> 4 tanh -> 1 tanh"
+    assert shown["parameters"] == "41"
+    assert shown["format"] == "micrograd-model version 1"
+    assert shown["training.data"] == "demo"
+    assert shown["training.lr"] == "0.05"
+    assert shown["training.loss_history"] == (
+        f"{sparkline(history)}  (50 values, {history[0]:.6g} -> {history[-1]:.6g}, log scale)"
+    )
+    line = sparkline(history)
+    assert len(line) == 40 and line[0] == "█" and line[-1] == "▁"
+
+
+def test_train_on_a_csv_takes_the_input_count_from_the_data(tmp_path):
+    data = tmp_path / "xor.csv"
+    data.write_text("x1,x2,y\n0,0,-1\n0,1,1\n1,0,1\n1,1,-1\n")
+    path = tmp_path / "xor.json"
+    result = invoke(
+        "train", "--data", data, "--layers", "8,1", "--steps", 5, "-o", path,
+        "--activation", "relu", "--output-activation", "linear",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    loaded = load_model(path)
+    assert repr(loaded.model) == "MLP(2 -> 8 relu -> 1 linear, 33 parameters)"
+    assert loaded.metadata["training"]["data"] == str(data)
+    assert loaded.metadata["training"]["samples"] == 4
+
+
+def test_long_runs_show_a_progress_bar_instead_of_every_step(tmp_path):
+    path = tmp_path / "moons.json"
+    result = invoke("train", "--data", "moons", "--layers", "1", "--steps", 101, "-o", path)
+    assert result.exit_code == 0, result.output
+    assert "step " not in result.output
+    assert "training" in result.output
+    assert len(load_model(path).metadata["training"]["loss_history"]) == 101
+    assert load_model(path).metadata["training"]["samples"] == len(moons()[0])
+
+
+def test_existing_model_is_kept_unless_force_is_given(trained):
+    path, _ = trained
+    before = path.read_text()
+    result = invoke("train", "--seed", 5, "--steps", 2, "-o", path)
+    assert_one_line_error(result, "already exists; pass --force to overwrite it")
+    assert "step" not in result.output  # refused before training
+    assert path.read_text() == before
+    result = invoke("train", "--seed", 5, "--steps", 2, "-o", path, "--force")
+    assert result.exit_code == 0, result.output
+    assert load_model(path).metadata["training"]["seed"] == 5
+
+
+def test_diverging_training_names_the_step_and_writes_nothing(trained, tmp_path):
+    path, _ = trained
+    before = path.read_text()
+    result = invoke("train", "--seed", 2, "--lr", "1.7e308", "-o", path, "--force")
+    assert_one_line_error(
+        result,
+        "Error: loss became nan at step 1; stopped before updating the parameters;"
+        " no model written",
+        exit_code=1,
+    )
+    assert path.read_text() == before
+    fresh = tmp_path / "fresh.json"
+    invoke("train", "--seed", 2, "--lr", "1.7e308", "-o", fresh)
+    assert not fresh.exists()
+    assert sorted(os.listdir(tmp_path)) == ["model.json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "iris"], "unknown data set 'iris': choose demo, moons or a FILE.csv"),
+        (["--data", "missing.csv"], "missing.csv: No such file or directory"),
+        (["--layers", "4,x,1"], "'x' is not a whole number"),
+        (["--layers", "4,0,1"], "every layer needs at least 1 neuron"),
+        (["--layers", "4,2"], "the last layer must have 1 neuron (one target per sample), got 2"),
+        (["--activation", "softmax"], "'softmax' is not one of"),
+        (["--steps", "0"], "--steps"),
+        (["--lr", "nan"], "must be a finite number greater than 0"),
+        (["-o", "no/such/folder/m.json"], "does not exist"),
+    ],
+)
+def test_bad_train_options_exit_2_with_one_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("train", *(["-o", "m.json"] if "-o" not in args else []), *args)
+    assert_one_line_error(result, message)
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_bad_csv_data_is_reported_with_its_line_number(tmp_path):
+    data = tmp_path / "bad.csv"
+    data.write_text("x,y\n1,2\n3,four\n")
+    result = invoke("train", "--data", data, "-o", tmp_path / "m.json")
+    assert_one_line_error(
+        result, f"Invalid value for '--data': {data}: line 3, column 2: expected a number"
+    )
+
+
+def test_predict_refuses_bad_input_with_one_line(trained, tmp_path):
+    path, _ = trained
+    wide = tmp_path / "wide.csv"
+    wide.write_text("1,2,3,4,5\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n1,2\n")
+    cases = [
+        ([path, 1, 2], "the model takes 3 inputs, got 2"),
+        ([path], "give either the inputs or --input FILE.csv, not both or neither"),
+        ([path, 1, 2, 3, "--input", wide], "not both or neither"),
+        ([path, 1, "nan", 3], "nan is not a finite number"),
+        ([path, 1, "x", 3], "'x' is not a valid float"),
+        ([path, "--input", wide], "rows have 5 columns; the model takes 3 inputs"),
+        ([path, "--input", bad], "line 2: expected 3 columns like the rows before, got 2"),
+        ([tmp_path / "absent.json", 1, 2, 3], "does not exist"),
+    ]
+    for args, message in cases:
+        assert_one_line_error(invoke("predict", *args), message)
+
+
+@pytest.mark.parametrize("command", [["predict"], ["model", "show"]])
+def test_bad_model_files_exit_2_naming_the_json_path(tmp_path, command):
+    path = tmp_path / "broken.json"
+    save_model(MLP(2, [1]), path)
+    path.write_text(path.read_text().replace('"b": ', '"b": "abc", "c": ', 1))
+    result = invoke(*command, path, *(["1", "2"] if command == ["predict"] else []))
+    assert_one_line_error(result, f"{path}: parameters.layers.0.neurons.0.c: unexpected key")
+    path.write_text("{")
+    result = invoke(*command, path, *(["1", "2"] if command == ["predict"] else []))
+    assert_one_line_error(result, f"{path}: not valid JSON: Expecting property name")
+
+
+def test_predict_prints_every_output_of_a_multi_output_model(tmp_path):
+    model = MLP(2, [3, 2], seed=4)
+    path = tmp_path / "two.json"
+    save_model(model, path)
+    result = invoke("predict", path, 0.5, -0.5)
+    assert result.exit_code == 0, result.output
+    assert result.output == " ".join(map(repr, outputs(model, [0.5, -0.5]))) + "\n"
+    result = invoke("predict", path, 0.5, -0.5, "--json")
+    assert json.loads(result.output)["outputs"] == [outputs(model, [0.5, -0.5])]
+
+
+def test_model_commands_have_help_with_an_example():
+    for args in (["train"], ["predict"], ["model"], ["model", "show"]):
+        result = invoke(*args, "--help")
+        assert result.exit_code == 0
+        assert "Example" in result.output
+
+
+def test_errors_from_a_real_process_are_one_line_on_stderr(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "micrograd-model", "version": 9}')
+    script = [sys.executable, "-c", "from toolkit.cli import main; main()"]
+    failed = subprocess.run([*script, "model", "show", path], capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stdout == ""
+    assert failed.stderr == (
+        f"Error: {path}: version: this micrograd reads version 1, got 9"
+        " (written by a newer micrograd)\n"
+    )

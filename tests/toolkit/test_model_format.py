@@ -1,0 +1,249 @@
+"""Reading model files is reading untrusted input: every problem is one ModelFormatError
+whose message names the file and the JSON path of the problem."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from micrograd import MLP
+from toolkit.model_io import ModelFormatError, load_model, model_to_json
+
+VALID = json.loads(model_to_json(MLP(3, [4, 4, 1], seed=0), metadata={"note": "ok"}))
+
+
+def set_at(path, value):
+    """A change to the valid document: set the value at a dotted JSON path."""
+
+    def change(document):
+        *parents, last = path.split(".")
+        node = document
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+
+    return change
+
+
+def delete_at(path):
+    def change(document):
+        *parents, last = path.split(".")
+        node = document
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        del node[int(last) if isinstance(node, list) else last]
+
+    return change
+
+
+def append_at(path, value):
+    def change(document):
+        node = document
+        for key in path.split("."):
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node.append(value)
+
+    return change
+
+
+def write_changed(tmp_path, change):
+    document = copy.deepcopy(VALID)
+    change(document)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document, indent=1))
+    return path
+
+
+def load_error(path, **kwargs) -> str:
+    with pytest.raises(ModelFormatError) as error:
+        load_model(path, **kwargs)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    return message.removeprefix(f"{path}: ")
+
+
+NEURON = "parameters.layers.1.neurons.2"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # another format, or a newer version
+        (set_at("format", "keras"), 'format: expected "micrograd-model", got "keras"'),
+        (
+            set_at("version", 2),
+            "version: this micrograd reads version 1, got 2 (written by a newer micrograd)",
+        ),
+        (set_at("version", 0), "version: this micrograd reads version 1, got 0"),
+        (set_at("version", "1"), 'version: expected an integer, got "1"'),
+        (set_at("version", True), "version: expected an integer, got true"),
+        (delete_at("version"), "version: missing"),
+        (delete_at("format"), "format: missing"),
+        # missing or extra keys
+        (delete_at("parameters"), "parameters: missing"),
+        (set_at("comment", "hi"), "comment: unexpected key"),
+        (set_at("k" * 10_000, 1), f"{'k' * 40}...: unexpected key"),
+        (delete_at(f"{NEURON}.b"), f"{NEURON}.b: missing"),
+        (set_at(f"{NEURON}.bias", 0.1), f"{NEURON}.bias: unexpected key"),
+        (delete_at("architecture.output_activation"), "architecture.output_activation: missing"),
+        (delete_at("metadata.written_at"), "metadata.written_at: expected a string, got null"),
+        # wrong shapes
+        (
+            append_at(f"{NEURON}.w", 0.5),
+            f"{NEURON}.w: expected 4 items (from the architecture), got 5",
+        ),
+        (
+            delete_at(f"{NEURON}.w.3"),
+            f"{NEURON}.w: expected 4 items (from the architecture), got 3",
+        ),
+        (
+            delete_at("parameters.layers.1.neurons.3"),
+            "parameters.layers.1.neurons: expected 4 items (from the architecture), got 3",
+        ),
+        (
+            append_at("parameters.layers", {"neurons": [{"w": [0.5], "b": 0.5}]}),
+            "parameters.layers: expected 3 items (from the architecture), got 4",
+        ),
+        (
+            set_at("architecture.layers", [4, 4, 1, 1]),
+            "parameters.layers: expected 4 items (from the architecture), got 3",
+        ),
+        (
+            set_at("architecture.inputs", 2),
+            "parameters.layers.0.neurons.0.w: expected 2 items (from the architecture), got 3",
+        ),
+        (
+            set_at("architecture.layers", [4, 4]),
+            "parameters.layers: expected 2 items (from the architecture), got 3",
+        ),
+        (set_at(f"{NEURON}.w", 0.5), f"{NEURON}.w: expected a list of 4 items, got 0.5"),
+        (set_at("parameters.layers.0", [1, 2]), "parameters.layers.0: expected an object, got"),
+        # strings, booleans, nulls where numbers belong
+        (set_at(f"{NEURON}.w.0", "abc"), f'{NEURON}.w.0: expected a finite number, got "abc"'),
+        (set_at(f"{NEURON}.b", True), f"{NEURON}.b: expected a finite number, got true"),
+        (set_at(f"{NEURON}.b", None), f"{NEURON}.b: expected a finite number, got null"),
+        (set_at(f"{NEURON}.b", [1.0]), f"{NEURON}.b: expected a finite number, got a list of 1"),
+        # a bad architecture
+        (
+            set_at("architecture.inputs", 0),
+            "architecture.inputs: expected a positive integer, got 0",
+        ),
+        (set_at("architecture.inputs", 3.0), "architecture.inputs: expected a positive integer"),
+        (set_at("architecture.layers", []), "architecture.layers: expected a list of layer sizes"),
+        (set_at("architecture.layers.1", -4), "architecture.layers.1: expected a positive integer"),
+        (
+            set_at("architecture.activation", "softmax"),
+            'architecture.activation: expected one of "tanh", "relu", "sigmoid", "linear", got',
+        ),
+        (set_at("architecture.activation", ["tanh"]), "architecture.activation: expected one of"),
+        (set_at("architecture", "3-4-4-1"), 'architecture: expected an object, got "3-4-4-1"'),
+        # metadata
+        (set_at("metadata", [1]), "metadata: expected an object, got a list of 1 items"),
+        (set_at("metadata.note", "x" * 100), None),  # long strings are fine
+    ],
+)
+def test_malformed_document_names_the_json_path(tmp_path, change, message):
+    path = write_changed(tmp_path, change)
+    if message is None:
+        assert load_model(path).metadata["note"] == "x" * 100
+        return
+    assert load_error(path).startswith(message)
+
+
+def first_weight_replaced(tmp_path, replacement, metadata=None):
+    """A model file whose parameters.layers.0.neurons.0.w.1 reads ``replacement``."""
+    text = model_to_json(MLP(2, [1], seed=0), metadata=metadata)
+    weight = json.loads(text)["parameters"]["layers"][0]["neurons"][0]["w"][1]
+    path = tmp_path / "model.json"
+    path.write_text(text.replace(repr(weight), replacement, 1))
+    return path
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_literals_are_refused_where_they_stand(tmp_path, literal):
+    path = first_weight_replaced(tmp_path, literal)
+    assert load_error(path) == (
+        f"parameters.layers.0.neurons.0.w.1: expected a finite number, got {literal}"
+    )
+    text = model_to_json(MLP(2, [1]), metadata={"history": [1.0, 2.0]})
+    path.write_text(text.replace("[1.0, 2.0]", f"[1.0, {literal}]"))
+    assert load_error(path) == f"metadata.history.1: expected a finite number, got {literal}"
+
+
+def test_numbers_too_large_for_a_float_are_refused(tmp_path):
+    where = "parameters.layers.0.neurons.0.w.1: expected a finite number, got"
+    assert load_error(first_weight_replaced(tmp_path, "1e400")) == f"{where} 1e400"
+    path = first_weight_replaced(tmp_path, "1" + "0" * 400)
+    assert load_error(path) == f"{where} an integer of 401 digits"
+    path = first_weight_replaced(tmp_path, "1" + "0" * 5000)
+    assert load_error(path).startswith("not valid JSON: Exceeds the limit (4300 digits)")
+
+
+def test_integers_are_read_as_floats(tmp_path):
+    text = model_to_json(MLP(1, [1], activation="linear", seed=0))
+    document = json.loads(text)
+    document["parameters"]["layers"][0]["neurons"][0] = {"w": [2], "b": -1}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document))
+    assert load_model(path).model([3.0]).data == 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hello", "not valid JSON: Expecting value at line 1, column 1"),
+        ("", "not valid JSON: Expecting value at line 1, column 1"),
+        ("[1, 2]", "not a model file: expected a JSON object, got a list of 2 items"),
+        ('"model"', 'not a model file: expected a JSON object, got "model"'),
+        ('{"format": 1, "format": 2}', 'not a model file: the key "format" appears twice'),
+        ("[" * 100_000 + "]" * 100_000, "not a model file: nested too deeply"),
+    ],
+)
+def test_text_that_is_not_a_model_document_is_refused(tmp_path, text, message):
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    assert load_error(path) == message
+
+
+def test_truncated_file_is_refused_with_the_place_it_stops(tmp_path):
+    text = model_to_json(MLP(3, [4, 4, 1]))
+    path = tmp_path / "model.json"
+    path.write_text(text[: len(text) // 2])
+    assert load_error(path).startswith("not valid JSON: ")
+    assert "line " in load_error(path)
+
+
+def test_file_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_bytes(b'{"format": "\xff"}')
+    assert load_error(path) == "not UTF-8 text (byte 12)"
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(model_to_json(MLP(3, [4, 4, 1])))
+    size = path.stat().st_size
+    assert load_model(path, max_bytes=size).model.nin == 3
+    with pytest.raises(ModelFormatError, match=f"larger than the {size - 1:,}-byte limit"):
+        load_model(path, max_bytes=size - 1)
+
+
+def test_architecture_claiming_a_huge_model_is_refused_before_building_it(tmp_path):
+    path = write_changed(tmp_path, set_at("architecture.layers", [10**9, 10**9, 1]))
+    assert load_error(path) == (
+        "parameters.layers.0.neurons: expected 1000000000 items (from the architecture), got 4"
+    )
+
+
+def test_deep_metadata_is_refused(tmp_path):
+    path = write_changed(tmp_path, set_at("metadata.note", json.loads("[" * 500 + "]" * 500)))
+    assert load_error(path).startswith("metadata.note.0.0.0.")
+    assert load_error(path).endswith(": nested deeper than 32 levels")
+
+
+def test_missing_file_is_an_os_error_not_a_format_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "absent.json")
