@@ -3,21 +3,61 @@
 >>> from micrograd import Value
 >>> sum_of_squares([Value(1.0), Value(3.0)], [0.0, 1.0]).data
 5.0
+>>> max_margin([Value(2.0), Value(0.5)], [1.0, -1.0]).data  # (0 + 1.5) / 2
+0.75
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from micrograd.engine import Number, Value
+from micrograd.engine import Number, Value, as_float
 
-__all__ = ["sum_of_squares"]
+__all__ = ["l2_penalty", "max_margin", "sum_of_squares"]
 
 
 def sum_of_squares(predictions: Sequence[Value], targets: Sequence[Value | Number]) -> Value:
     """``sum((prediction - target) ** 2)`` over the pairs, as in the classic lecture."""
     _check_pairs(predictions, targets)
     return sum((prediction - target) ** 2 for prediction, target in zip(predictions, targets))
+
+
+def max_margin(scores: Sequence[Value], targets: Sequence[Value | Number]) -> Value:
+    """The hinge (max-margin, SVM) loss ``mean(relu(1 - target * score))`` for targets +-1.
+
+    A point scores no loss once it is on the right side of the boundary by a margin of 1;
+    inside the margin or on the wrong side it pays linearly.
+
+    >>> from micrograd import Value
+    >>> score = Value(0.25)
+    >>> loss = max_margin([score, Value(-3.0)], [1.0, -1.0])
+    >>> loss.data                 # (relu(0.75) + relu(-2.0)) / 2
+    0.375
+    >>> loss.backward(); score.grad
+    -0.5
+    """
+    _check_pairs(scores, targets)
+    if not scores:
+        raise ValueError("max_margin needs at least one score")
+    hinges = [(1 - target * score).relu() for score, target in zip(scores, targets)]
+    return sum(hinges) / len(hinges)
+
+
+def l2_penalty(parameters: Sequence[Value], alpha: Number) -> Value:
+    """Weight decay as a loss term: ``alpha * sum(p * p)`` over ``parameters``.
+
+    >>> from micrograd import Value
+    >>> w = Value(3.0)
+    >>> penalty = l2_penalty([w, Value(-1.0)], 1e-4)
+    >>> round(penalty.data, 12)
+    0.001
+    >>> penalty.backward(); round(w.grad, 12)   # 2 * alpha * w
+    0.0006
+    """
+    weight = as_float(alpha, "l2_penalty alpha")
+    if not parameters:
+        raise ValueError("l2_penalty needs at least one parameter")
+    return weight * sum(parameter * parameter for parameter in parameters)
 
 
 def _check_pairs(predictions: Sequence[Value], targets: Sequence[Value | Number]) -> None:

@@ -20,7 +20,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["FileTooLargeError", "read_text_bounded", "write_text_atomic"]
+__all__ = ["FileTooLargeError", "read_text_bounded", "write_bytes_atomic", "write_text_atomic"]
 
 
 class FileTooLargeError(ValueError):
@@ -28,15 +28,20 @@ class FileTooLargeError(ValueError):
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically: all of it or, on any failure, nothing
-    (the previous file, if any, stays as it was and no temporary file is left behind)."""
+    """Write ``text`` (UTF-8) to ``path`` atomically, as ``write_bytes_atomic`` does."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: all of it or, on any failure, nothing (the
+    previous file, if any, stays as it was and no temporary file is left behind)."""
     target = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         # mkstemp makes the file private (0600); give it the mode an ordinary write would.
         os.fchmod(fd, _existing_mode(target) or 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)

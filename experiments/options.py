@@ -1,0 +1,221 @@
+"""The command-line options the experiment scripts share, and how their errors are told.
+
+Each script is one click command; ``micrograd experiment <name>`` runs the very same
+command, so both spellings take the same options and give the same one-line errors.
+
+>>> SeedList().convert("0-3,7", None, None)
+(0, 1, 2, 3, 7)
+>>> LearningRates().convert("0.1,0.01", None, None)
+(0.01, 0.1)
+>>> LayerSizes().convert("16,16,1", None, None)
+(16, 16, 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from experiments.runner import SchedulerError, default_jobs
+from micrograd.train import NonFiniteLossError
+from toolkit.cli_types import FinitePositiveFloat
+
+__all__ = [
+    "LayerSizes",
+    "LearningRates",
+    "SchedulerAddress",
+    "SeedList",
+    "one_line_errors",
+    "output_options",
+    "parallel_options",
+    "report",
+]
+
+COMMAND_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+"""click context settings of every experiment command, as the ``micrograd`` group has."""
+
+MAX_SEEDS = 10_000
+MAX_STEPS = 1_000_000
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class SeedList(click.ParamType):
+    """Seeds as ranges and single numbers, ``0-19`` or ``0,3,5-9``; sorted, no repeats."""
+
+    name = "seeds"
+
+    def convert(self, value: Any, param, ctx) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        seeds: list[int] = []
+        for part in str(value).split(","):
+            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            if match is None:
+                self.fail(f"{part.strip()!r} is not a seed or a range like 0-19", param, ctx)
+            first = int(match[1])
+            last = int(match[2]) if match[2] is not None else first
+            if last < first:
+                self.fail(f"range {part.strip()!r} runs backwards", param, ctx)
+            if len(seeds) + last - first + 1 > MAX_SEEDS:
+                self.fail(f"more than {MAX_SEEDS:,} seeds", param, ctx)
+            seeds.extend(range(first, last + 1))
+        repeated = sorted(seed for seed, count in Counter(seeds).items() if count > 1)
+        if repeated:
+            self.fail(f"seed {repeated[0]} is given twice", param, ctx)
+        return tuple(sorted(seeds))
+
+    @staticmethod
+    def format(seeds: Sequence[int]) -> str:
+        """The shortest text for ``seeds``: ``0-19``, or a comma-separated list.
+
+        >>> SeedList.format(range(20)), SeedList.format([1, 4])
+        ('0-19', '1,4')
+        """
+        seeds = list(seeds)
+        if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+            return f"{seeds[0]}-{seeds[-1]}"
+        return ",".join(str(seed) for seed in seeds)
+
+
+class LearningRates(click.ParamType):
+    """Comma-separated learning rates, each finite and above 0; sorted, no repeats."""
+
+    name = "lrs"
+
+    def convert(self, value: Any, param, ctx) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        lrs = [FinitePositiveFloat().convert(part.strip(), param, ctx) for part in value.split(",")]
+        if len(set(lrs)) != len(lrs):
+            self.fail("a learning rate is given twice", param, ctx)
+        return tuple(sorted(lrs))
+
+
+class LayerSizes(click.ParamType):
+    """The MLP's layer sizes after its inputs, ``4,4,1``; the last must be 1 (one score)."""
+
+    name = "sizes"
+
+    def convert(self, value: Any, param, ctx) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        parts = [part.strip() for part in str(value).split(",")]
+        if not all(part.isdigit() and 0 < int(part) <= 1000 for part in parts):
+            self.fail(f"{value!r} is not a list of layer sizes from 1 to 1000", param, ctx)
+        if parts[-1] != "1":
+            self.fail(f"{value!r} must end with 1 (one output per point)", param, ctx)
+        return tuple(int(part) for part in parts)
+
+
+class SchedulerAddress(click.ParamType):
+    """A Dask scheduler's address, ``tcp://HOST:PORT``."""
+
+    name = "tcp://HOST:PORT"
+
+    def convert(self, value: Any, param, ctx) -> str:
+        parts = urlsplit(str(value))
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme != "tcp" or not parts.hostname or port is None or parts.path:
+            self.fail(f"{value!r} is not an address like tcp://127.0.0.1:8786", param, ctx)
+        return str(value)
+
+
+def steps_option(default: int) -> Decorator:
+    return click.option(
+        "--steps",
+        type=click.IntRange(1, MAX_STEPS),
+        default=default,
+        show_default=True,
+        help="SGD steps per run.",
+    )
+
+
+def layers_option(default: Sequence[int]) -> Decorator:
+    return click.option(
+        "--layers",
+        type=LayerSizes(),
+        default=",".join(str(size) for size in default),
+        show_default=True,
+        help="Layer sizes after the inputs; the last must be 1.",
+    )
+
+
+def seeds_option(default: Sequence[int]) -> Decorator:
+    return click.option(
+        "--seeds",
+        type=SeedList(),
+        default=SeedList.format(default),
+        show_default=True,
+        help="Initialisation seeds: ranges and numbers, e.g. 0-19 or 0,3,5-9.",
+    )
+
+
+def parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--jobs`` (worker processes, default all cores) and ``--scheduler`` (Dask)."""
+    command = click.option(
+        "--scheduler",
+        type=SchedulerAddress(),
+        default=None,
+        help="Send the runs to this Dask scheduler instead (needs the extra 'distributed').",
+    )(command)
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=default_jobs(),
+        show_default="all cores",
+        help="Worker processes for the independent runs.",
+    )(command)
+
+
+def output_options(experiment: str) -> Decorator:
+    """``--out`` (default ``results/<experiment>``) and ``--json`` (print the summary as JSON)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
+        )(command)
+        return click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("results") / experiment,
+            show_default=True,
+            help="Folder for the config, data and figures.",
+        )(command)
+
+    return decorate
+
+
+def report(summary: dict[str, Any], table: str, out: Path, as_json: bool) -> None:
+    """Print the summary: as JSON, or as ``table`` followed by where the files are."""
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(table)
+        click.echo(f"results in {out}{os.sep}")
+
+
+@contextlib.contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn what can go wrong in a run into click's one-line errors: an unusable
+    ``--scheduler`` is bad usage (exit 2); a diverging run or an unwritable folder, exit 1."""
+    try:
+        yield
+    except SchedulerError as error:
+        raise click.BadParameter(str(error), param_hint="'--scheduler'") from None
+    except NonFiniteLossError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write the results: {error}") from None
