@@ -1,0 +1,222 @@
+"""`micrograd graph export | analyze | draw` through click's runner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from micrograd import MLP, Parameter, topological_order
+from micrograd.demo import demo_loss, demo_model
+from toolkit.analysis import analyze
+from toolkit.cli import main
+from toolkit.graph import from_networkx, load_graph, save_graph
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+def export(tmp_path, *args, name="g.json"):
+    path = tmp_path / name
+    result = invoke("graph", "export", *args, "-o", path)
+    assert result.exit_code == 0, result.output
+    return path, result
+
+
+def parameter_grads(root):
+    return {v.label: v.grad for v in topological_order(root) if type(v) is Parameter}
+
+
+def test_export_loss_demo_writes_the_reference_loss_graph_with_its_gradients(tmp_path):
+    path, result = export(tmp_path, "--loss", "demo", "--seed", "3")
+    G = load_graph(path)
+    assert result.output == (
+        f"wrote {path}: 366 nodes, 572 edges (loss graph of the demo MLP (seed 3) over demo)\n"
+    )
+    model = demo_model(3)
+    loss = demo_loss(model)
+    loss.backward()
+    stored = {G.nodes[n]["label"]: G.nodes[n]["grad"] for n in G}
+    assert {name: stored[name] for name, _ in model.named_parameters()} == {
+        name: p.grad for name, p in model.named_parameters()
+    }
+    rebuilt = from_networkx(G)
+    assert bits(rebuilt.data) == bits(loss.data)
+    rebuilt.backward()
+    assert parameter_grads(rebuilt) == parameter_grads(loss)
+
+
+def test_export_input_writes_the_forward_graph_of_one_input(tmp_path):
+    path, _ = export(tmp_path, "--input", "2,3,-1", "--format", "graphml", name="g.graphml")
+    assert path.read_text().startswith("<?xml")
+    G = load_graph(path)
+    root = from_networkx(G)
+    assert root.data == demo_model(0)([2.0, 3.0, -1.0]).data
+    labels = sorted(G.nodes[n]["label"] for n in G if G.nodes[n]["kind"] == "input")
+    assert labels == ["x.0", "x.1", "x.2"]
+    assert G.nodes[G.graph["root"]]["grad"] == 1.0
+
+
+def test_export_without_grads_leaves_them_out(tmp_path):
+    path, _ = export(tmp_path, "--input", "1,1,1", "--no-grads")
+    assert all("grad" not in attributes for _, attributes in load_graph(path).nodes(data=True))
+
+
+def test_export_of_a_model_file_uses_its_parameters(tmp_path):
+    from toolkit.model_io import save_model
+
+    model = MLP(2, [3, 1], seed=7)
+    model_path = tmp_path / "model.json"
+    save_model(model, model_path)
+    path, result = export(tmp_path, model_path, "--input", "0.5,-2")
+    assert f"(forward graph of {model_path} on (0.5,-2))" in result.output
+    assert from_networkx(load_graph(path)).data == model([0.5, -2.0]).data
+    moons_path, _ = export(tmp_path, model_path, "--loss", "moons", name="moons.json")
+    assert analyze(load_graph(moons_path)).leaves_by_kind["input"] == 200
+
+
+def test_analyze_prints_a_table_and_json_with_the_same_numbers(tmp_path):
+    path, _ = export(tmp_path, "--loss", "demo")
+    table = invoke("graph", "analyze", path)
+    assert table.exit_code == 0
+    assert table.output.splitlines()[0] == "nodes               366 (572 edges, root 365)"
+    as_json = invoke("graph", "analyze", path, "--json", "--top", "2")
+    document = json.loads(as_json.output)
+    assert document == json.loads(json.dumps(analyze(load_graph(path), top=2).to_dict()))
+    assert len(document["top_fan_out"]) == 2
+
+
+def test_draw_writes_the_image_and_says_what_it_drew(tmp_path):
+    path, _ = export(tmp_path, "--input", "2,3,-1")
+    png = tmp_path / "g.png"
+    result = invoke("graph", "draw", path, "-o", png)
+    assert result.exit_code == 0
+    assert result.output == f"wrote {png}: all 117 nodes\n"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    summary = invoke("graph", "draw", path, "-o", tmp_path / "s.svg", "--max-nodes", "50")
+    assert summary.output.endswith("a summary, since 117 nodes are more than --max-nodes 50\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "-o", "g.json"], "give either --input X1,X2,... (the forward graph"),
+        (["export", "--input", "1,2,3", "--loss", "demo", "-o", "g.json"], "give either"),
+        (["export", "--input", "1,2", "-o", "g.json"], "the model takes 3 inputs, got 2"),
+        (["export", "--input", "1,x,2", "-o", "g.json"], "'--input': 'x' is not a number"),
+        (["export", "--loss", "iris", "-o", "g.json"], "unknown data set 'iris'"),
+        (["export", "--loss", "moons", "-o", "g.json"], "moons has 2 inputs per row but"),
+        (["export", "--input", "1,2,3", "--format", "dot", "-o", "g.json"], "'dot' is not one"),
+        (["export", "--input", "1,2,3"], "Missing option '-o' / '--output'"),
+        (["export", "--input", "1,2,3", "-o", "no/such/dir/g.json"], "cannot write no/such"),
+        (["export", "missing.json", "--input", "1,2,3", "-o", "g.json"], "does not exist"),
+        (["analyze", "missing.json"], "'missing.json' does not exist"),
+        (["analyze", "g.json", "--top", "0"], "--top"),
+        (["draw", "g.json", "-o", "g.pdf"], "must end in .png or .svg"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line_naming_the_problem(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    save_graph(demo_loss(demo_model(0)), "g.json")
+    result = invoke("graph", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: ")
+    assert "Traceback" not in result.output
+
+
+def test_seed_with_a_model_file_is_a_usage_error(tmp_path):
+    from toolkit.model_io import save_model
+
+    model_path = tmp_path / "m.json"
+    save_model(MLP(3, [1], seed=0), model_path)
+    result = invoke("graph", "export", model_path, "--seed", "2", "--input", "1,2,3", "-o", "g")
+    assert result.exit_code == 2
+    assert "--seed applies only to the built-in demo MLP" in result.stderr
+
+
+def test_a_bad_model_file_exits_2_with_one_line(tmp_path):
+    model_path = tmp_path / "m.json"
+    model_path.write_text('{"format": "micrograd-model"')
+    result = invoke("graph", "export", model_path, "--input", "1,2,3", "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {model_path}: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "g.json").exists()
+
+
+def corrupt(text: str, kind: str) -> str:
+    document = json.loads(text)
+    nodes = {node["id"]: node for node in document["nodes"]}
+    root = document["graph"]["root"]
+    if kind == "unknown op":
+        nodes[root]["op"] = "sqrt"
+    elif kind == "wrong arity":
+        nodes[root]["op"] = "neg"
+    elif kind == "non-numeric":
+        nodes[0]["data"] = "abc"
+    elif kind == "missing attribute":
+        del nodes[0]["label"]
+    elif kind == "dangling edge":
+        document["edges"][0]["target"] = 10_000
+    elif kind == "cycle":
+        edge = next(e for e in document["edges"] if e["target"] == root and e["position"] == 0)
+        edge["source"] = root
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("truncated", "not valid JSON"),
+        ("unknown op", "node 365: unknown op 'sqrt'"),
+        ("wrong arity", "'position' must be an integer from 0 to 0, got 1"),
+        ("non-numeric", "node 0: 'data' must be a number, got 'abc'"),
+        ("missing attribute", "node 0: missing attribute 'label'"),
+        ("dangling edge", "target 10000 is not a node (a dangling edge)"),
+        ("cycle", "the graph has a cycle: 365 -> 365"),
+    ],
+)
+def test_a_bad_graph_file_exits_2_with_one_line_naming_the_node(tmp_path, kind, message):
+    path = tmp_path / "g.json"
+    save_graph(demo_loss(demo_model(0)), path)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 3] if kind == "truncated" else corrupt(text, kind))
+    for command in (["analyze", path], ["draw", path, "-o", tmp_path / "out.png"]):
+        result = invoke("graph", *command)
+        assert result.exit_code == 2
+        assert result.stderr == f"Error: {path}: {result.stderr.split(': ', 2)[2]}"
+        assert message in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_every_graph_command_has_help_with_an_example():
+    for args in (["graph"], ["graph", "export"], ["graph", "analyze"], ["graph", "draw"]):
+        result = invoke(*args, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.output
+
+
+def test_graph_commands_run_as_a_real_process(tmp_path):
+    script = [sys.executable, "-c", "from toolkit.cli import main; main()"]
+    path = tmp_path / "g.json"
+    subprocess.run([*script, "graph", "export", "--loss", "demo", "-o", path], check=True)
+    analysed = subprocess.run(
+        [*script, "graph", "analyze", path, "--json"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(analysed.stdout)["nodes"] == 366
+    path.write_text("{")
+    failed = subprocess.run([*script, "graph", "analyze", path], capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith(f"Error: {path}: not valid JSON")
+    assert len(failed.stderr.splitlines()) == 1

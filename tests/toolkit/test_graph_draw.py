@@ -1,0 +1,84 @@
+"""Drawing graphs: every node for small graphs, a summary for large ones, PNG or SVG."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+from matplotlib.image import imread
+
+from micrograd import Parameter, Value
+from toolkit.draw import draw
+from toolkit.graph import GraphFormatError, to_networkx
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def small_graph():
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    root = (x * y + y * x) - 2 / x
+    root.backward()
+    return to_networkx(root)
+
+
+def chain(n: int):
+    x, w = Value(0.5, label="x"), Parameter(0.9, label="w")
+    y = x
+    for _ in range(n):
+        y = (y * w).tanh()
+    return to_networkx(y)
+
+
+def svg_text(G, path, **kwargs) -> tuple[str, str]:
+    # Keep text as <text> elements (matplotlib draws glyphs as paths by default).
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        drawn = draw(G, path, **kwargs)
+    return drawn, path.read_text()
+
+
+def test_a_small_graph_is_drawn_node_by_node_with_data_and_grad(tmp_path):
+    drawn, svg = svg_text(small_graph(), tmp_path / "g.svg")
+    assert drawn == "graph"
+    assert "Computation graph of node 7: 8 nodes, 3 levels deep" in svg
+    # x: data 2, grad d/dx (2xy - 2/x) = 2y + 2/x**2 = 6.5; the root: data 11, grad 1
+    for text in (">x<", "data 2<", "grad 6.5<", "data 11<", "grad 1<", ">feeds 2+<"):
+        assert text in svg, text
+    assert svg.count(">*<") == 2 and svg.count(">/<") == 1 and svg.count(">-<") == 1
+
+
+def test_a_large_graph_gets_a_summary_instead(tmp_path):
+    G = chain(200)
+    drawn, svg = svg_text(G, tmp_path / "g.svg", max_nodes=100)
+    assert drawn == "summary"
+    assert "402 nodes and 600 edges, 400 levels deep: more than 100 nodes" in svg
+    assert "Width of the graph at each level" in svg
+    assert "Leaves by kind, operations by name" in svg
+
+
+def test_png_is_written_with_a_size_that_grows_with_the_graph(tmp_path):
+    small, wider = tmp_path / "small.png", tmp_path / "wide.png"
+    assert draw(small_graph(), small) == "graph"
+    assert draw(chain(20), wider) == "graph"
+    assert small.read_bytes().startswith(PNG_SIGNATURE)
+    small_width = imread(small).shape[1]
+    wide_width = imread(wider).shape[1]
+    assert wide_width > 2 * small_width
+
+
+def test_an_unknown_image_suffix_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match=r"g\.pdf: a drawing's file name must end in .png or .svg"):
+        draw(small_graph(), tmp_path / "g.pdf")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_drawing_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "g.png"
+    draw(small_graph(), path)
+    before = path.read_bytes()
+    G = small_graph()
+    G.nodes[0]["kind"] = "weight"
+    with pytest.raises(GraphFormatError, match="unknown kind 'weight'"):
+        draw(G, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["g.png"]
