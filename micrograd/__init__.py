@@ -10,6 +10,7 @@
 
 from micrograd.engine import Constant, Parameter, Value, topological_order
 from micrograd.nn import MLP, Layer, Module, Neuron
+from micrograd.tape import Tape, compile_graph
 
 __version__ = "0.1.0"
 
@@ -20,7 +21,9 @@ __all__ = [
     "Module",
     "Neuron",
     "Parameter",
+    "Tape",
     "Value",
     "__version__",
+    "compile_graph",
     "topological_order",
 ]

@@ -6,9 +6,11 @@ import math
 import sys
 
 import pytest
+from hypothesis import given
 
 from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.ops import OPS
+from tests.micrograd.expressions import micrograd_apply, programs, run
 
 
 def test_value_holds_a_float_and_starts_with_zero_grad():
@@ -207,3 +209,39 @@ def test_leaves_say_what_they_are_parameter_constant_or_input():
     assert type(constant) is Constant and constant.data == 3.0
     assert type(x) is Value and isinstance(w, Value)
     assert repr(w) == "Parameter(data=0.5, grad=0.0)"
+
+
+def _recursive_postorder(root: Value) -> list[Value]:
+    """The textbook definition the iterative sort must follow: depth first, operands in
+    order, each node after its operands and only once."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+
+    def visit(node: Value) -> None:
+        if node in seen:
+            return
+        seen.add(node)
+        for operand in node._prev:
+            visit(operand)
+        order.append(node)
+
+    visit(root)
+    return order
+
+
+@given(programs(max_steps=25))
+def test_topological_order_is_the_depth_first_postorder_with_operands_in_order(program):
+    # The order decides the order in which gradients are summed, and so their last bits.
+    root = run(program, Value, micrograd_apply)[-1]
+    assert topological_order(root) == _recursive_postorder(root)
+
+
+def test_apply_builds_a_node_from_the_table_and_checks_its_operands():
+    a, b = Parameter(2.0), Value(5.0)
+    out = Value._apply("pow", a, b)
+    assert (out.data, out._op, out._prev, type(out)) == (32.0, "pow", (a, b), Value)
+    assert Value._apply("neg", a)._prev == (a,)
+    with pytest.raises(TypeError, match="pow takes 2 Value operand"):
+        Value._apply("pow", a)
+    with pytest.raises(TypeError, match="neg takes 1 Value operand"):
+        Value._apply("neg", 3.0)
