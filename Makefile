@@ -7,8 +7,10 @@ REQUIRE_DISTRIBUTED ?= 0
 BIN := $(VENV)/bin
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+REFERENCE_VENV ?= .venv-reference
+REFERENCE_STAMP := $(REFERENCE_VENV)/.installed-micrograd-0.1.0
 
-.PHONY: help venv demo reproduce moons experiments clean-results test lint clean
+.PHONY: help venv demo reproduce moons experiments clean-results bench test lint clean
 
 help:
 	@echo "make reproduce      rerun loss_curve and lr_sweep: data and figures in results/"
@@ -17,6 +19,7 @@ help:
 	@echo "make moons          train the two-moons classifier: results/moons/"
 	@echo "make experiments    all three experiments"
 	@echo "make clean-results  remove results/"
+	@echo "make bench          time the engine against micrograd 0.1.0, torch and plain floats"
 	@echo "make clean          remove .venv and caches"
 
 venv: $(STAMP)
@@ -41,6 +44,15 @@ experiments: reproduce moons
 clean-results:
 	rm -rf results
 
+# The reference micrograd from PyPI, in its own environment: its package is also called micrograd.
+$(REFERENCE_STAMP):
+	test -x $(REFERENCE_VENV)/bin/python || $(PYTHON) -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
+	touch $@
+
+bench: $(STAMP) $(REFERENCE_STAMP)
+	MICROGRAD_REFERENCE_PYTHON=$(REFERENCE_VENV)/bin/python $(BIN)/python -m experiments.bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,5 +63,5 @@ test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(REFERENCE_VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
