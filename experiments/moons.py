@@ -115,6 +115,7 @@ def run(config: Config, out: Path) -> dict[str, Any]:
             steps=config.steps,
             lr=config.lr,
             on_step=on_step,
+            compiled=True,
         )
     rows = [(step, config.lr(step), loss, accuracies[step]) for step, loss in enumerate(losses)]
     trained = {"loss": objective(model, xs, ys, config.alpha).data, "accuracy": accuracies[-1]}

@@ -60,7 +60,7 @@ def train_reference(run: ReferenceRun) -> list[float]:
     gradients zeroed each step. A diverging run raises ``NonFiniteLossError`` naming it."""
     model = MLP(len(XS[0]), list(run.layers), seed=run.seed)
     try:
-        return train(model, lambda: demo_loss(model), steps=run.steps, lr=run.lr)
+        return train(model, lambda: demo_loss(model), steps=run.steps, lr=run.lr, compiled=True)
     except NonFiniteLossError as error:
         raise NonFiniteLossError(f"run with {run.describe()}: {error}") from None
 

@@ -41,10 +41,15 @@ def reference_run(
     steps: int = STEPS,
     lr: float = LR,
     on_step: Callable[[int, float], None] | None = None,
+    compiled: bool = True,
 ) -> list[float]:
-    """Train a fresh reference model from ``seed`` and return the loss at every step."""
+    """Train a fresh reference model from ``seed`` and return the loss at every step.
+    ``compiled=False`` rebuilds the graph at every step instead of replaying a traced tape;
+    the losses are the same bit for bit."""
     model = demo_model(seed)
-    return train(model, lambda: demo_loss(model), steps=steps, lr=lr, on_step=on_step)
+    return train(
+        model, lambda: demo_loss(model), steps=steps, lr=lr, on_step=on_step, compiled=compiled
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

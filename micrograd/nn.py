@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -110,8 +111,11 @@ class Neuron(Module):
         _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value:
-        xs = _input_values(x, len(self.w), "Neuron")
-        total = sum((wi * xi for wi, xi in zip(self.w, xs)), self.b)
+        return self._forward(_input_values(x, len(self.w), "Neuron"))
+
+    def _forward(self, xs: list[Value]) -> Value:
+        """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked."""
+        total = sum(map(operator.mul, self.w, xs), self.b)
         activate = ACTIVATIONS[self.activation]
         return activate(total) if activate else total
 
@@ -141,7 +145,7 @@ class Layer(Module):
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         xs = _input_values(x, self.nin, "Layer")
-        outs = [neuron(xs) for neuron in self.neurons]
+        outs = [neuron._forward(xs) for neuron in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
     @property

@@ -14,7 +14,7 @@ import micrograd
 from micrograd.demo import LR, STEPS, reference_run
 from micrograd.train import NonFiniteLossError
 from toolkit import cli_experiment, cli_graph, cli_model
-from toolkit.cli_types import FinitePositiveFloat
+from toolkit.cli_types import EAGER_HELP, FinitePositiveFloat
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +37,8 @@ def main() -> None:
     "--lr", type=FinitePositiveFloat(), default=LR, show_default=True, help="Learning rate."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the losses as one JSON document.")
-def demo(seed: int, steps: int, lr: float, as_json: bool) -> None:
+@click.option("--eager", is_flag=True, help=EAGER_HELP)
+def demo(seed: int, steps: int, lr: float, as_json: bool, eager: bool) -> None:
     """Train the reference MLP (3 -> 4 -> 4 -> 1, tanh) on four points and print the loss
     at every step.
 
@@ -47,7 +48,7 @@ def demo(seed: int, steps: int, lr: float, as_json: bool) -> None:
     """
     print_step = None if as_json else _print_loss
     try:
-        losses = reference_run(seed, steps=steps, lr=lr, on_step=print_step)
+        losses = reference_run(seed, steps=steps, lr=lr, on_step=print_step, compiled=not eager)
     except NonFiniteLossError as error:
         raise click.ClickException(str(error)) from None
     if as_json:

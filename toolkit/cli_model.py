@@ -17,7 +17,7 @@ import click
 
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
-from toolkit.cli_types import FinitePositiveFloat
+from toolkit.cli_types import EAGER_HELP, FinitePositiveFloat
 from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
 from toolkit.model_io import (
     FORMAT,
@@ -131,6 +131,7 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Model file to write (JSON).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--eager", is_flag=True, help=EAGER_HELP)
 def train_command(
     data: tuple[str, list[list[float]], list[float]],
     layers: list[int],
@@ -141,6 +142,7 @@ def train_command(
     seed: int,
     output: Path,
     force: bool,
+    eager: bool,
 ) -> None:
     """Train an MLP on a data set (sum-of-squares loss, plain SGD) and save it as JSON.
 
@@ -173,6 +175,7 @@ def train_command(
                 lr=lr,
                 seed=seed,
                 on_step=on_step,
+                compiled=not eager,
             )
     except NonFiniteLossError as error:
         raise click.ClickException(f"{error}; no model written") from None

@@ -6,7 +6,12 @@ import math
 
 import click
 
-__all__ = ["FiniteNonNegativeFloat", "FinitePositiveFloat"]
+__all__ = ["EAGER_HELP", "FiniteNonNegativeFloat", "FinitePositiveFloat"]
+
+EAGER_HELP = (
+    "Rebuild the graph at every step instead of replaying the graph traced at the first "
+    "(slower; the same numbers bit for bit)."
+)
 
 
 class _FiniteFloatFromZero(click.ParamType):

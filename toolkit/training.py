@@ -31,10 +31,13 @@ def fit(
     lr: float,
     seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
+    compiled: bool = True,
 ) -> tuple[MLP, dict[str, Any]]:
     """A fresh ``MLP(len(xs[0]), layers, ...)`` trained with sum-of-squares loss and plain
     SGD, and the training record to keep with it (seed, learning rate, steps, the loss at
-    every step, and ``final_loss``, the loss of the returned parameters). Raises
+    every step, and ``final_loss``, the loss of the returned parameters). The graph is traced
+    once and replayed (``compiled=False`` rebuilds it at every step, with the same result bit
+    for bit). Raises
     ``NonFiniteLossError`` naming the step if the loss stops being finite.
 
     >>> from toolkit.datasets import demo
@@ -47,7 +50,7 @@ def fit(
     def loss():
         return sum_of_squares([model(x) for x in xs], ys)
 
-    history = train(model, loss, steps=steps, lr=lr, on_step=on_step)
+    history = train(model, loss, steps=steps, lr=lr, on_step=on_step, compiled=compiled)
     final_loss = loss().data
     if not math.isfinite(final_loss):
         raise NonFiniteLossError(f"loss became {final_loss} after the last step ({steps - 1})")

@@ -88,3 +88,11 @@ def test_installed_console_script_runs_the_demo():
         failed.stderr.strip().splitlines()[-1]
         == "Error: Invalid value for '--lr': 'x' is not a number"
     )
+
+
+def test_demo_eager_and_compiled_print_the_same_losses():
+    compiled = invoke("demo", "--seed", "4", "--json")
+    eager = invoke("demo", "--seed", "4", "--json", "--eager")
+    assert compiled.exit_code == eager.exit_code == 0
+    assert json.loads(compiled.output)["losses"] == json.loads(eager.output)["losses"]
+    assert json.loads(eager.output)["losses"] == reference_run(4, compiled=False)
