@@ -14,15 +14,10 @@ from micrograd.engine import Value
 from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
+from toolkit.cli_types import BadInputFile, input_file_errors
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.graph import FORMATS, GraphFormatError, load_graph, save_graph, to_networkx
-
-
-class BadInputFile(click.ClickException):
-    """A file that cannot be used: one line on stderr, exit code 2 like a usage error."""
-
-    exit_code = 2
 
 
 @click.group()
@@ -185,10 +180,8 @@ def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str]:
     # Model files are a separate module; import it only when one is given.
     from toolkit.model_io import ModelFormatError, load_model
 
-    try:
+    with input_file_errors(model_file, ModelFormatError):
         return load_model(model_file).model, model_file
-    except (ModelFormatError, OSError) as error:
-        raise BadInputFile(str(error)) from None
 
 
 def _forward(model: MLP, input_text: str) -> Value:
@@ -239,12 +232,8 @@ def _loss(model: MLP, dataset: str) -> Value:
 
 
 def _load(graph_file: str):
-    try:
+    with input_file_errors(graph_file, GraphFormatError):
         return load_graph(graph_file)
-    except GraphFormatError as error:
-        raise BadInputFile(str(error)) from None
-    except OSError as error:
-        raise BadInputFile(f"{graph_file}: {error.strerror or error}") from None
 
 
 COMMANDS: list[click.Command] = [graph]

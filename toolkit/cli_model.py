@@ -17,7 +17,7 @@ import click
 
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
-from toolkit.cli_types import EAGER_HELP, FinitePositiveFloat
+from toolkit.cli_types import EAGER_HELP, BadInputFile, FinitePositiveFloat, input_file_errors
 from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
 from toolkit.model_io import (
     FORMAT,
@@ -75,12 +75,6 @@ class DataSet(click.ParamType):
         except ValueError as error:
             self.fail(str(error), param, ctx)
         return value, xs, ys
-
-
-class BadFile(click.ClickException):
-    """An input file that cannot be used; exits with code 2 like bad usage."""
-
-    exit_code = 2
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -295,23 +289,15 @@ def _loss_reporter(steps: int) -> Iterator[Callable[[int, float], None]]:
 
 
 def _load(path: Path) -> LoadedModel:
-    try:
+    with input_file_errors(path, ModelFormatError):
         return load_model(path)
-    except ModelFormatError as error:
-        raise BadFile(str(error)) from None
-    except OSError as error:
-        raise BadFile(f"{path}: {error.strerror}") from None
 
 
 def _input_rows(path: Path, nin: int) -> list[list[float]]:
-    try:
+    with input_file_errors(path, DataFormatError):
         rows = read_csv_rows(path)
-    except DataFormatError as error:
-        raise BadFile(str(error)) from None
-    except OSError as error:
-        raise BadFile(f"{path}: {error.strerror}") from None
     if len(rows[0]) not in (nin, nin + 1):
-        raise BadFile(
+        raise BadInputFile(
             f"{path}: rows have {len(rows[0])} columns; the model takes {nin} inputs"
             " (optionally followed by a target)"
         )

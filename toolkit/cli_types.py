@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+from collections.abc import Iterator
 
 import click
 
-__all__ = ["EAGER_HELP", "FiniteNonNegativeFloat", "FinitePositiveFloat"]
+__all__ = [
+    "EAGER_HELP",
+    "BadInputFile",
+    "FiniteNonNegativeFloat",
+    "FinitePositiveFloat",
+    "input_file_errors",
+]
 
 EAGER_HELP = (
     "Rebuild the graph at every step instead of replaying the graph traced at the first "
@@ -42,3 +51,31 @@ class FiniteNonNegativeFloat(_FiniteFloatFromZero):
     name = "number >= 0"
     zero_allowed = True
     requirement = "a finite number of at least 0"
+
+
+class BadInputFile(click.ClickException):
+    """A file that cannot be used: one line on stderr, exit code 2 like a usage error."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def input_file_errors(
+    path: str | os.PathLike[str], *format_errors: type[Exception]
+) -> Iterator[None]:
+    """Turn what can go wrong reading ``path`` into a one-line ``BadInputFile``: one of the
+    reader's ``format_errors`` (whose message already names the file and the problem), or
+    an ``OSError`` such as a missing file.
+
+    >>> with input_file_errors("nowhere.json"):
+    ...     open("nowhere.json")
+    Traceback (most recent call last):
+    ...
+    toolkit.cli_types.BadInputFile: nowhere.json: No such file or directory
+    """
+    try:
+        yield
+    except format_errors as error:
+        raise BadInputFile(str(error)) from None
+    except OSError as error:
+        raise BadInputFile(f"{os.fspath(path)}: {error.strerror or error}") from None

@@ -19,7 +19,7 @@ import os
 import random
 
 from micrograd.demo import XS, YS
-from toolkit.files import FileTooLargeError, read_text_bounded
+from toolkit.files import read_text_bounded
 
 __all__ = [
     "MAX_CSV_BYTES",
@@ -130,12 +130,7 @@ def read_csv_rows(
     toolkit.datasets.DataFormatError: .../points.csv: line 2, column 2: expected a number, got 'x'
     """
     where = os.fspath(path)
-    try:
-        text = read_text_bounded(path, max_bytes=max_bytes)
-    except FileTooLargeError as error:
-        raise DataFormatError(str(error)) from None
-    except UnicodeDecodeError as error:
-        raise DataFormatError(f"{where}: not UTF-8 text (byte {error.start})") from None
+    text = read_text_bounded(path, max_bytes=max_bytes, error=DataFormatError)
     rows: list[list[float]] = []
     reader = csv.reader(text.splitlines(), strict=True)
     try:

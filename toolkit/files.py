@@ -51,14 +51,33 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise
 
 
-def read_text_bounded(path: str | os.PathLike[str], *, max_bytes: int) -> str:
-    """The UTF-8 text of ``path``, refusing files over ``max_bytes`` with a clear error.
-    ``OSError`` (missing file, no permission) and ``UnicodeDecodeError`` pass through."""
+def read_text_bounded(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int,
+    error: type[ValueError] = FileTooLargeError,
+) -> str:
+    """The UTF-8 text of ``path``. A file over ``max_bytes`` or not UTF-8 raises ``error``
+    (the reader's own format error) with a message naming the file; ``OSError`` (a missing
+    file, no permission) passes through.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "latin1.txt"
+    >>> _ = path.write_bytes(bytes([99, 97, 102, 233]))  # "café" in Latin-1
+    >>> read_text_bounded(path, max_bytes=100, error=ValueError)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../latin1.txt: not UTF-8 text (byte 3)
+    """
+    where = os.fspath(path)
     with open(path, "rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileTooLargeError(f"{os.fspath(path)}: larger than the {max_bytes:,}-byte limit")
-    return data.decode("utf-8")
+        raise error(f"{where}: larger than the {max_bytes:,}-byte limit")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as decoding:
+        raise error(f"{where}: not UTF-8 text (byte {decoding.start})") from None
 
 
 def _existing_mode(path: Path) -> int | None:

@@ -36,7 +36,7 @@ import networkx as nx
 
 from micrograd.engine import Constant, Parameter, Value, topological_order
 from micrograd.ops import OPS
-from toolkit.files import FileTooLargeError, read_text_bounded, write_text_atomic
+from toolkit.files import read_text_bounded, write_text_atomic
 
 __all__ = [
     "FORMATS",
@@ -404,12 +404,7 @@ def load_graph(
     (2, 1)
     """
     where = os.fspath(path)
-    try:
-        text = read_text_bounded(path, max_bytes=max_bytes)
-    except FileTooLargeError as error:
-        raise GraphFormatError(str(error)) from None
-    except UnicodeDecodeError:
-        raise GraphFormatError(f"{where}: not UTF-8 text") from None
+    text = read_text_bounded(path, max_bytes=max_bytes, error=GraphFormatError)
     try:
         G = _parse(text, max_nodes)
         _check_header(G)

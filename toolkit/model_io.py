@@ -31,7 +31,7 @@ from typing import Any
 
 import micrograd
 from micrograd.nn import ACTIVATIONS, MLP
-from toolkit.files import FileTooLargeError, read_text_bounded, write_text_atomic
+from toolkit.files import read_text_bounded, write_text_atomic
 
 __all__ = [
     "FORMAT",
@@ -87,12 +87,7 @@ def load_model(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> L
     is not a valid model file of this version, raises ``ModelFormatError`` saying where
     and what; ``OSError`` (a missing file, say) passes through."""
     where = os.fspath(path)
-    try:
-        text = read_text_bounded(path, max_bytes=max_bytes)
-    except FileTooLargeError as error:
-        raise ModelFormatError(str(error)) from None
-    except UnicodeDecodeError as error:
-        raise ModelFormatError(f"{where}: not UTF-8 text (byte {error.start})") from None
+    text = read_text_bounded(path, max_bytes=max_bytes, error=ModelFormatError)
     try:
         return model_from_json(text)
     except ModelFormatError as error:
