@@ -189,10 +189,10 @@ class Value:
         12.0
         """
         order = topological_order(self)
-        carried = []
-        for node in order:
-            if node.grad != 0.0:
-                carried.append((node, node.grad))
+        # Only nodes that already hold a gradient need clearing (in training, after
+        # zero_grad(), none do): this pass starts from 0.0 everywhere, then adds back.
+        carried = [(node, node.grad) for node in order if node.grad != 0.0]
+        for node, _ in carried:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
