@@ -47,6 +47,7 @@ class Config:
 def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = None) -> dict:
     """Train every seed, write the config, the curves, the summary and the figure to
     ``out``, and return the summary."""
+    folder = outputs.results_folder(out)  # an unusable folder fails before the runs
     results = sweep(
         config.seeds,
         [config.lr],
@@ -57,7 +58,6 @@ def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = Non
     )
     curves = [losses for _, losses in results]
     summary = summarize(config, curves)
-    folder = outputs.results_folder(out)
     outputs.write_json(folder / "config.json", describe(NAME, config))
     outputs.write_csv(folder / "curves.csv", CURVE_COLUMNS, curve_rows(NAME, results))
     outputs.write_json(folder / "summary.json", summary)
@@ -123,7 +123,7 @@ def draw(config: Config, curves: Sequence[Sequence[float]], folder: Path) -> lis
         fontsize=8,
     )
     ax.set_yscale("log")
-    ax.set_xlim(0, config.steps - 1)
+    ax.set_xlim(0, max(config.steps - 1, 1))
     ax.set_xlabel("SGD step")
     ax.set_ylabel("loss: sum of squares over 4 points (log scale)")
     ax.set_title(

@@ -44,6 +44,7 @@ Grid = dict[float, list[list[float]]]
 def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = None) -> dict:
     """Train every (seed, learning rate) pair, write the config, the curves, the summary and
     the figures to ``out``, and return the summary."""
+    folder = outputs.results_folder(out)  # an unusable folder fails before the runs
     results = sweep(
         config.seeds,
         config.lrs,
@@ -56,7 +57,6 @@ def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = Non
     for run_config, losses in results:
         grid[run_config.lr].append(losses)
     summary = summarize(config, grid)
-    folder = outputs.results_folder(out)
     outputs.write_json(folder / "config.json", describe(NAME, config))
     outputs.write_csv(folder / "curves.csv", CURVE_COLUMNS, curve_rows(NAME, results))
     outputs.write_json(folder / "summary.json", summary)
@@ -132,7 +132,7 @@ def _draw_curves(config: Config, grid: Grid, folder: Path) -> list[Path]:
     for color, (lr, curves) in zip(_lr_colors(len(grid)), grid.items()):
         plot_band(ax, curves, color=color, label=f"lr {lr:g}")
     ax.set_yscale("log")
-    ax.set_xlim(0, config.steps - 1)
+    ax.set_xlim(0, max(config.steps - 1, 1))
     ax.set_xlabel("SGD step")
     ax.set_ylabel("loss: sum of squares over 4 points (log scale)")
     ax.set_title(f"{_model_text(config)}: median loss per learning rate, interquartile bands")

@@ -98,6 +98,7 @@ def _score(model: MLP, x: Sequence[float]) -> float:
 def run(config: Config, out: Path) -> dict[str, Any]:
     """Train the classifier, write the config, the per-step data, the summary and the
     figures to ``out``, and return the summary."""
+    folder = outputs.results_folder(out)  # an unusable folder fails before training
     xs, ys = moons(config.samples, noise=config.noise, seed=config.data_seed)
     model = make_model(config)
     # train() reports after each update; the accuracy that goes with step k's loss is the
@@ -120,7 +121,6 @@ def run(config: Config, out: Path) -> dict[str, Any]:
     rows = [(step, config.lr(step), loss, accuracies[step]) for step, loss in enumerate(losses)]
     trained = {"loss": objective(model, xs, ys, config.alpha).data, "accuracy": accuracies[-1]}
     summary = summarize(rows, trained)
-    folder = outputs.results_folder(out)
     outputs.write_json(folder / "config.json", describe(config))
     outputs.write_csv(folder / "training.csv", TRAINING_COLUMNS, rows)
     outputs.write_json(folder / "summary.json", summary)

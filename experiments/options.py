@@ -7,8 +7,6 @@ command, so both spellings take the same options and give the same one-line erro
 (0, 1, 2, 3, 7)
 >>> LearningRates().convert("0.1,0.01", None, None)
 (0.01, 0.1)
->>> LayerSizes().convert("16,16,1", None, None)
-(16, 16, 1)
 """
 
 from __future__ import annotations
@@ -27,10 +25,9 @@ import click
 
 from experiments.runner import SchedulerError, default_jobs
 from micrograd.train import NonFiniteLossError
-from toolkit.cli_types import FinitePositiveFloat
+from toolkit.cli_types import BadFile, FinitePositiveFloat, LayerSizes
 
 __all__ = [
-    "LayerSizes",
     "LearningRates",
     "SchedulerAddress",
     "SeedList",
@@ -99,22 +96,6 @@ class LearningRates(click.ParamType):
         if len(set(lrs)) != len(lrs):
             self.fail("a learning rate is given twice", param, ctx)
         return tuple(sorted(lrs))
-
-
-class LayerSizes(click.ParamType):
-    """The MLP's layer sizes after its inputs, ``4,4,1``; the last must be 1 (one score)."""
-
-    name = "sizes"
-
-    def convert(self, value: Any, param, ctx) -> tuple[int, ...]:
-        if isinstance(value, tuple):
-            return value
-        parts = [part.strip() for part in str(value).split(",")]
-        if not all(part.isdigit() and 0 < int(part) <= 1000 for part in parts):
-            self.fail(f"{value!r} is not a list of layer sizes from 1 to 1000", param, ctx)
-        if parts[-1] != "1":
-            self.fail(f"{value!r} must end with 1 (one output per point)", param, ctx)
-        return tuple(int(part) for part in parts)
 
 
 class SchedulerAddress(click.ParamType):
@@ -210,7 +191,8 @@ def report(summary: dict[str, Any], table: str, out: Path, as_json: bool) -> Non
 @contextlib.contextmanager
 def one_line_errors() -> Iterator[None]:
     """Turn what can go wrong in a run into click's one-line errors: an unusable
-    ``--scheduler`` is bad usage (exit 2); a diverging run or an unwritable folder, exit 1."""
+    ``--scheduler`` or an unwritable results folder is bad usage (exit 2); a diverging run
+    exits with 1."""
     try:
         yield
     except SchedulerError as error:
@@ -218,4 +200,4 @@ def one_line_errors() -> Iterator[None]:
     except NonFiniteLossError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"cannot write the results: {error}") from None
+        raise BadFile(f"cannot write the results: {error}") from None

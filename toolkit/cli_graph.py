@@ -14,7 +14,7 @@ from micrograd.engine import Value
 from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
-from toolkit.cli_types import BadInputFile, input_file_errors
+from toolkit.cli_types import BadFile, input_file_errors
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.graph import FORMATS, GraphFormatError, load_graph, save_graph, to_networkx
@@ -101,7 +101,7 @@ def export_command(
     try:
         save_graph(G, output, format=file_format)
     except OSError as error:
-        raise BadInputFile(f"cannot write {output}: {error.strerror or error}") from None
+        raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
     click.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges ({what})")
 
 
@@ -160,7 +160,7 @@ def draw_command(graph_file: str, output: str, max_nodes: int) -> None:
     try:
         drawn = draw(G, output, max_nodes=max_nodes)
     except OSError as error:
-        raise BadInputFile(f"cannot write {output}: {error.strerror or error}") from None
+        raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
     if drawn == "graph":
         click.echo(f"wrote {output}: all {G.number_of_nodes()} nodes")
     else:
@@ -211,7 +211,7 @@ def _loss(model: MLP, dataset: str) -> Value:
     try:
         xs, ys = load_dataset(dataset)
     except OSError as error:
-        raise BadInputFile(f"{dataset}: {error.strerror or error}") from None
+        raise BadFile(f"{dataset}: {error.strerror or error}") from None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint=hint) from None
     if len(xs[0]) != model.nin:

@@ -17,7 +17,13 @@ import click
 
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
-from toolkit.cli_types import EAGER_HELP, BadInputFile, FinitePositiveFloat, input_file_errors
+from toolkit.cli_types import (
+    EAGER_HELP,
+    BadFile,
+    FinitePositiveFloat,
+    LayerSizes,
+    input_file_errors,
+)
 from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
 from toolkit.model_io import (
     FORMAT,
@@ -37,26 +43,6 @@ PROGRESS_BAR_AFTER = 100
 """Runs of more steps than this show a progress bar instead of one line per step."""
 
 # -- parameter types ----------------------------------------------------------------------
-
-
-class LayerSizes(click.ParamType):
-    """Comma-separated positive layer sizes, such as ``4,4,1``."""
-
-    name = "sizes"
-
-    def convert(self, value, param, ctx) -> list[int]:
-        if isinstance(value, list):
-            return value
-        sizes = []
-        for part in str(value).split(","):
-            try:
-                size = int(part)
-            except ValueError:
-                self.fail(f"{value!r}: {part.strip()!r} is not a whole number", param, ctx)
-            if size < 1:
-                self.fail(f"{value!r}: every layer needs at least 1 neuron", param, ctx)
-            sizes.append(size)
-        return sizes
 
 
 class DataSet(click.ParamType):
@@ -128,7 +114,7 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--eager", is_flag=True, help=EAGER_HELP)
 def train_command(
     data: tuple[str, list[list[float]], list[float]],
-    layers: list[int],
+    layers: tuple[int, ...],
     activation: str,
     output_activation: str | None,
     steps: int,
@@ -148,11 +134,6 @@ def train_command(
       micrograd train --data demo --layers 4,4,1 --steps 50 --lr 0.05 --seed 0 -o model.json
     """
     name, xs, ys = data
-    if layers[-1] != 1:
-        raise click.BadParameter(
-            f"the last layer must have 1 neuron (one target per sample), got {layers[-1]}",
-            param_hint="'--layers'",
-        )
     if output.exists() and not force:
         raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
     if not output.absolute().parent.is_dir():
@@ -297,7 +278,7 @@ def _input_rows(path: Path, nin: int) -> list[list[float]]:
     with input_file_errors(path, DataFormatError):
         rows = read_csv_rows(path)
     if len(rows[0]) not in (nin, nin + 1):
-        raise BadInputFile(
+        raise BadFile(
             f"{path}: rows have {len(rows[0])} columns; the model takes {nin} inputs"
             " (optionally followed by a target)"
         )

@@ -11,11 +11,17 @@ import click
 
 __all__ = [
     "EAGER_HELP",
-    "BadInputFile",
+    "MAX_LAYER_SIZE",
+    "BadFile",
     "FiniteNonNegativeFloat",
     "FinitePositiveFloat",
+    "LayerSizes",
     "input_file_errors",
 ]
+
+MAX_LAYER_SIZE = 1000
+"""The most neurons a layer may have on the command line: far more than a scalar engine
+trains in reasonable time, and a bound that keeps a typo from exhausting memory."""
 
 EAGER_HELP = (
     "Rebuild the graph at every step instead of replaying the graph traced at the first "
@@ -53,8 +59,9 @@ class FiniteNonNegativeFloat(_FiniteFloatFromZero):
     requirement = "a finite number of at least 0"
 
 
-class BadInputFile(click.ClickException):
-    """A file that cannot be used: one line on stderr, exit code 2 like a usage error."""
+class BadFile(click.ClickException):
+    """A file that cannot be read, used or written: one line on stderr, exit code 2 like a
+    usage error."""
 
     exit_code = 2
 
@@ -63,7 +70,7 @@ class BadInputFile(click.ClickException):
 def input_file_errors(
     path: str | os.PathLike[str], *format_errors: type[Exception]
 ) -> Iterator[None]:
-    """Turn what can go wrong reading ``path`` into a one-line ``BadInputFile``: one of the
+    """Turn what can go wrong reading ``path`` into a one-line ``BadFile``: one of the
     reader's ``format_errors`` (whose message already names the file and the problem), or
     an ``OSError`` such as a missing file.
 
@@ -71,11 +78,36 @@ def input_file_errors(
     ...     open("nowhere.json")
     Traceback (most recent call last):
     ...
-    toolkit.cli_types.BadInputFile: nowhere.json: No such file or directory
+    toolkit.cli_types.BadFile: nowhere.json: No such file or directory
     """
     try:
         yield
     except format_errors as error:
-        raise BadInputFile(str(error)) from None
+        raise BadFile(str(error)) from None
     except OSError as error:
-        raise BadInputFile(f"{os.fspath(path)}: {error.strerror or error}") from None
+        raise BadFile(f"{os.fspath(path)}: {error.strerror or error}") from None
+
+
+class LayerSizes(click.ParamType):
+    """The layer sizes after the inputs, ``4,4,1``: whole numbers from 1 to
+    ``MAX_LAYER_SIZE``, the last 1 (one output per target). Converts to a tuple."""
+
+    name = "sizes"
+
+    def convert(self, value, param, ctx) -> tuple[int, ...]:
+        if isinstance(value, tuple):
+            return value
+        sizes = []
+        for part in str(value).split(","):
+            try:
+                size = int(part)
+            except ValueError:
+                self.fail(f"{value!r}: {part.strip()!r} is not a whole number", param, ctx)
+            if not 1 <= size <= MAX_LAYER_SIZE:
+                self.fail(
+                    f"{value!r}: a layer has 1 to {MAX_LAYER_SIZE} neurons, got {size}", param, ctx
+                )
+            sizes.append(size)
+        if sizes[-1] != 1:
+            self.fail(f"{value!r} must end with 1 (one output per target)", param, ctx)
+        return tuple(sizes)

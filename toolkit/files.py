@@ -57,7 +57,8 @@ def read_text_bounded(
     max_bytes: int,
     error: type[ValueError] = FileTooLargeError,
 ) -> str:
-    """The UTF-8 text of ``path``. A file over ``max_bytes`` or not UTF-8 raises ``error``
+    """The UTF-8 text of ``path``. A file over ``max_bytes``, not UTF-8, or not a regular
+    file (a pipe, a device) raises ``error``
     (the reader's own format error) with a message naming the file; ``OSError`` (a missing
     file, no permission) passes through.
 
@@ -70,6 +71,10 @@ def read_text_bounded(
     ValueError: .../latin1.txt: not UTF-8 text (byte 3)
     """
     where = os.fspath(path)
+    # Opening a pipe blocks until a writer comes, and a device may never end: only a
+    # regular file is opened.
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise error(f"{where}: not a regular file")
     with open(path, "rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:

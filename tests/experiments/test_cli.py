@@ -51,8 +51,9 @@ def test_text_summary_shows_median_and_published_values(tmp_path):
         (["loss-curve", "--seeds", "0-100000"], "more than 10,000 seeds"),
         (["loss-curve", "--lr", "0"], "must be a finite number greater than 0"),
         (["loss-curve", "--steps", "0"], "--steps"),
-        (["loss-curve", "--layers", "4,2"], "'4,2' must end with 1 (one output per point)"),
-        (["loss-curve", "--layers", "4,,1"], "'4,,1' is not a list of layer sizes"),
+        (["loss-curve", "--layers", "4,2"], "'4,2' must end with 1 (one output per target)"),
+        (["loss-curve", "--layers", "4,,1"], "'4,,1': '' is not a whole number"),
+        (["loss-curve", "--layers", "²,1"], "'²,1': '²' is not a whole number"),
         (["loss-curve", "--jobs", "0"], "--jobs"),
         (["lr-sweep", "--lrs", "0.1,abc"], "'abc' is not a number"),
         (["lr-sweep", "--lrs", "0.1,0.1"], "a learning rate is given twice"),
@@ -134,3 +135,15 @@ def test_console_script_elsewhere_and_python_m_in_the_repo_write_the_same_bytes(
     )
     assert data_files(tmp_path / "here") == data_files(tmp_path / "m")
     assert len(data_files(tmp_path / "m")) == 3
+
+
+def test_an_unwritable_results_folder_fails_at_once_with_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(
+        main,
+        ["experiment", "loss-curve", "--seeds", "0", "--steps", "2", "--out", str(blocker / "x")],
+    )
+    assert result.exit_code == 2
+    assert "cannot write the results" in result.output
+    assert "training" not in result.output  # no run started

@@ -50,3 +50,10 @@ def test_atomic_write_gives_new_files_the_usual_mode_and_keeps_an_existing_mode(
     kept.chmod(0o640)
     write_text_atomic(kept, "new")
     assert kept.stat().st_mode & 0o777 == 0o640
+
+
+def test_bounded_read_refuses_a_pipe_instead_of_waiting_on_it(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # with no writer, merely opening it for reading would block
+    with pytest.raises(ValueError, match="pipe: not a regular file"):
+        read_text_bounded(fifo, max_bytes=100, error=ValueError)
