@@ -14,9 +14,8 @@ from typing import Any
 
 import micrograd
 from experiments.runner import run_all
-from micrograd.demo import LAYERS, XS, demo_loss
-from micrograd.nn import MLP
-from micrograd.train import NonFiniteLossError, train
+from micrograd.demo import LAYERS, XS, reference_run
+from micrograd.train import NonFiniteLossError
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -58,9 +57,8 @@ class ReferenceRun:
 def train_reference(run: ReferenceRun) -> list[float]:
     """The loss at every step of ``run``: sum of squares over the four points, plain SGD,
     gradients zeroed each step. A diverging run raises ``NonFiniteLossError`` naming it."""
-    model = MLP(len(XS[0]), list(run.layers), seed=run.seed)
     try:
-        return train(model, lambda: demo_loss(model), steps=run.steps, lr=run.lr, compiled=True)
+        return reference_run(run.seed, steps=run.steps, lr=run.lr, layers=run.layers)
     except NonFiniteLossError as error:
         raise NonFiniteLossError(f"run with {run.describe()}: {error}") from None
 

@@ -1,7 +1,7 @@
 """The reference run of the classic lecture: a 3-4-4-1 tanh MLP fitted to four points.
 
 Sum-of-squares loss, 50 steps of plain SGD at learning rate 0.05, gradients zeroed each step.
-Run it with ``python -m micrograd.demo [--seed N]`` or ``micrograd demo``.
+Run it with ``micrograd demo [--seed N]`` (or ``make demo``).
 
 >>> losses = reference_run(seed=0)
 >>> len(losses), losses[-1] < 0.05 < losses[0]
@@ -10,8 +10,7 @@ Run it with ``python -m micrograd.demo [--seed N]`` or ``micrograd demo``.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
@@ -26,9 +25,10 @@ STEPS = 50
 LR = 0.05
 
 
-def demo_model(seed: int = 0) -> MLP:
-    """The reference architecture, ``MLP(3, [4, 4, 1])`` with tanh everywhere."""
-    return MLP(len(XS[0]), list(LAYERS), seed=seed)
+def demo_model(seed: int = 0, layers: Sequence[int] = LAYERS) -> MLP:
+    """The reference architecture, ``MLP(3, [4, 4, 1])`` with tanh everywhere (or other
+    ``layers`` after the three inputs)."""
+    return MLP(len(XS[0]), list(layers), seed=seed)
 
 
 def demo_loss(model: MLP):
@@ -42,22 +42,12 @@ def reference_run(
     lr: float = LR,
     on_step: Callable[[int, float], None] | None = None,
     compiled: bool = True,
+    layers: Sequence[int] = LAYERS,
 ) -> list[float]:
     """Train a fresh reference model from ``seed`` and return the loss at every step.
     ``compiled=False`` rebuilds the graph at every step instead of replaying a traced tape;
     the losses are the same bit for bit."""
-    model = demo_model(seed)
+    model = demo_model(seed, layers)
     return train(
         model, lambda: demo_loss(model), steps=steps, lr=lr, on_step=on_step, compiled=compiled
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0, help="initialisation seed (default 0)")
-    args = parser.parse_args(argv)
-    reference_run(args.seed, on_step=lambda step, loss: print(f"step {step:3d}  loss {loss:.6f}"))
-
-
-if __name__ == "__main__":
-    main()

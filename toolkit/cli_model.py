@@ -198,9 +198,8 @@ def predict(
         rows = _input_rows(input_file, nin)
     results = [outputs(loaded.model, row) for row in rows]
     if as_json:
-        single = all(len(result) == 1 for result in results)
-        shown = [result[0] for result in results] if single else results
-        click.echo(json.dumps({"model": str(model_file), "outputs": shown}))
+        # One list per input row, whatever the model's output count: a fixed shape to parse.
+        click.echo(json.dumps({"model": str(model_file), "outputs": results}))
     else:
         for result in results:
             click.echo(" ".join(repr(value) for value in result))

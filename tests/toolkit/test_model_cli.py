@@ -77,7 +77,7 @@ def test_train_then_show_then_predict_agree_with_the_python_api(trained, tmp_pat
     rows.write_text("a,b,c\n2,3,-1\n0.5,1,1\n-3,0,2.5\n")
     result = invoke("predict", path, "--input", rows, "--json")
     assert result.exit_code == 0, result.output
-    expected = [model(x).data for x in ([2, 3, -1], [0.5, 1, 1], [-3, 0, 2.5])]
+    expected = [[model(x).data] for x in ([2, 3, -1], [0.5, 1, 1], [-3, 0, 2.5])]
     assert json.loads(result.output) == {"model": str(path), "outputs": expected}
 
     result = invoke("model", "show", path, "--json")
