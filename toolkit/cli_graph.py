@@ -14,10 +14,11 @@ from micrograd.engine import Value
 from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
-from toolkit.cli_types import BadFile, input_file_errors
+from toolkit.cli_types import BadFile, FiniteNumbers, input_file_errors
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.graph import FORMATS, GraphFormatError, load_graph, save_graph, to_networkx
+from toolkit.model_io import ModelFormatError, load_model
 
 
 @click.group()
@@ -36,7 +37,8 @@ def graph() -> None:
 @click.argument("model_file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--input",
-    "input_text",
+    "input_values",
+    type=FiniteNumbers(),
     metavar="X1,X2,...",
     help="Export the forward graph of this one input (comma-separated numbers).",
 )
@@ -67,7 +69,7 @@ def graph() -> None:
 @click.option("--no-grads", is_flag=True, help="Leave gradients out (backward is not run).")
 def export_command(
     model_file: str | None,
-    input_text: str | None,
+    input_values: tuple[float, ...] | None,
     dataset: str | None,
     seed: int | None,
     output: str,
@@ -83,15 +85,15 @@ def export_command(
       micrograd graph export --input 2,3,-1 -o forward.json
       micrograd graph export model.json --loss demo --format graphml -o loss.graphml
     """
-    if (input_text is None) == (dataset is None):
+    if (input_values is None) == (dataset is None):
         raise click.UsageError(
             "give either --input X1,X2,... (the forward graph of one input) "
             "or --loss DATASET (the loss graph over a data set)"
         )
     model, whose = _model(model_file, seed)
-    if input_text is not None:
-        root = _forward(model, input_text)
-        what = f"forward graph of {whose} on ({input_text})"
+    if input_values is not None:
+        root = _forward(model, input_values)
+        what = f"forward graph of {whose} on ({','.join(map(repr, input_values))})"
     else:
         root = _loss(model, dataset)
         what = f"loss graph of {whose} over {dataset}"
@@ -177,23 +179,12 @@ def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str]:
         return demo_model(seed), f"the demo MLP (seed {seed})"
     if seed is not None:
         raise click.UsageError("--seed applies only to the built-in demo MLP, not to MODEL_FILE")
-    # Model files are a separate module; import it only when one is given.
-    from toolkit.model_io import ModelFormatError, load_model
-
     with input_file_errors(model_file, ModelFormatError):
         return load_model(model_file).model, model_file
 
 
-def _forward(model: MLP, input_text: str) -> Value:
+def _forward(model: MLP, values: tuple[float, ...]) -> Value:
     hint = "'--input'"
-    values = []
-    for field in input_text.split(","):
-        try:
-            values.append(float(field))
-        except ValueError:
-            raise click.BadParameter(
-                f"{field.strip()!r} is not a number", param_hint=hint
-            ) from None
     if len(values) != model.nin:
         raise click.BadParameter(
             f"the model takes {model.nin} inputs, got {len(values)}", param_hint=hint

@@ -14,6 +14,7 @@ __all__ = [
     "MAX_LAYER_SIZE",
     "BadFile",
     "FiniteNonNegativeFloat",
+    "FiniteNumbers",
     "FinitePositiveFloat",
     "LayerSizes",
     "input_file_errors",
@@ -111,3 +112,23 @@ class LayerSizes(click.ParamType):
         if sizes[-1] != 1:
             self.fail(f"{value!r} must end with 1 (one output per target)", param, ctx)
         return tuple(sizes)
+
+
+class FiniteNumbers(click.ParamType):
+    """Comma-separated finite numbers, such as ``2,3,-1``; converts to a tuple of floats."""
+
+    name = "x1,x2,..."
+
+    def convert(self, value, param, ctx) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        numbers = []
+        for part in str(value).split(","):
+            try:
+                number = float(part)
+            except ValueError:
+                self.fail(f"{part.strip()!r} is not a number", param, ctx)
+            if not math.isfinite(number):
+                self.fail(f"{part.strip()!r} is not a finite number", param, ctx)
+            numbers.append(number)
+        return tuple(numbers)

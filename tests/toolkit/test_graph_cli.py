@@ -78,7 +78,7 @@ def test_export_of_a_model_file_uses_its_parameters(tmp_path):
     model_path = tmp_path / "model.json"
     save_model(model, model_path)
     path, result = export(tmp_path, model_path, "--input", "0.5,-2")
-    assert f"(forward graph of {model_path} on (0.5,-2))" in result.output
+    assert f"(forward graph of {model_path} on (0.5,-2.0))" in result.output
     assert from_networkx(load_graph(path)).data == model([0.5, -2.0]).data
     moons_path, _ = export(tmp_path, model_path, "--loss", "moons", name="moons.json")
     assert analyze(load_graph(moons_path)).leaves_by_kind["input"] == 200
@@ -220,3 +220,13 @@ def test_graph_commands_run_as_a_real_process(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.startswith(f"Error: {path}: not valid JSON")
     assert len(failed.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("bad", ["1,2,nan", "1,2,1e999", "1,x,3"])
+def test_export_refuses_an_input_that_is_not_finite_numbers(tmp_path, bad):
+    result = CliRunner().invoke(
+        main, ["graph", "export", "--input", bad, "-o", str(tmp_path / "g.json")]
+    )
+    assert result.exit_code == 2
+    assert "is not a" in result.output
+    assert not (tmp_path / "g.json").exists()
