@@ -127,13 +127,42 @@ def largest_finite(numbers: Sequence[float]) -> float:
     return max((abs(x) for x in numbers if math.isfinite(x)), default=0.0)
 
 
-def largest_contribution(nodes: Sequence[Value]) -> float:
-    """The largest finite gradient contribution any node sent to an operand in the last
-    backward pass: the magnitude at which a sum of contributions may have cancelled."""
-    contributions = [
-        c
-        for node in nodes
-        if node._prev
-        for c in OPS[node._op].backward(node.grad, node.data, *(p.data for p in node._prev))
-    ]
-    return largest_finite(contributions)
+def cancellation_scales(nodes: Sequence[Value]) -> tuple[dict[Value, float], dict[Value, float]]:
+    """Per node, the magnitudes its value and its gradient were computed from, as in a
+    running error bound: a last-bit difference in an operand, or in a term that cancelled,
+    can cost a result up to about its scale times the rounding error, however small the
+    result itself is. A value's scale covers its operands and their own scales times the
+    local derivative; a gradient's covers the contributions it received and, for each
+    consumer, that consumer's scale times the local derivative (at least 1, since a rule
+    like 1 - tanh(x)**2 may cancel terms of size 1)."""
+    unique = list(dict.fromkeys(nodes))
+    value_scale: dict[Value, float] = {}
+    for node in unique:
+        scale = abs(node.data)
+        for operand, derivative in zip(node._prev, _local_derivatives(node)):
+            upstream = value_scale.get(operand, 0.0)  # constants are not among the nodes
+            scale = max(scale, abs(operand.data), upstream * abs(derivative))
+        value_scale[node] = _finite_or_zero(scale)
+    grad_scale: dict[Value, float] = {node: _finite_or_zero(abs(node.grad)) for node in unique}
+    for node in reversed(unique):  # every consumer before its operands
+        if not node._prev:
+            continue
+        sent = OPS[node._op].backward(node.grad, node.data, *(p.data for p in node._prev))
+        for operand, contribution, derivative in zip(node._prev, sent, _local_derivatives(node)):
+            through = grad_scale[node] * max(abs(derivative), 1.0)
+            grad_scale[operand] = max(
+                grad_scale.get(operand, 0.0),
+                _finite_or_zero(abs(contribution)),
+                _finite_or_zero(through),
+            )
+    return value_scale, grad_scale
+
+
+def _local_derivatives(node: Value) -> tuple[float, ...]:
+    if not node._prev:
+        return ()
+    return OPS[node._op].backward(1.0, node.data, *(p.data for p in node._prev))
+
+
+def _finite_or_zero(x: float) -> float:
+    return x if math.isfinite(x) else 0.0

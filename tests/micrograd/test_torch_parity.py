@@ -11,9 +11,8 @@ from micrograd import Value
 from micrograd.ops import OPS
 from tests.micrograd.expressions import (
     EDGES,
+    cancellation_scales,
     close,
-    largest_contribution,
-    largest_finite,
     micrograd_apply,
     programs,
     run,
@@ -96,14 +95,13 @@ def compare_program(torch, program) -> None:
     # Elementwise relative error is meaningless where a result cancels: 1 - tanh(x)**2 for
     # large x or exp(x) - 1 for tiny x when the two libms differ in an operand's last bit, or
     # a sum of gradient contributions of 1e10 and -1e10 accumulated in another order. There
-    # the error is bounded relative to the largest magnitude in the graph instead.
-    value_scale = largest_finite(theirs_values)
-    grad_scale = max(largest_finite(theirs_grads), largest_contribution(nodes))
+    # the error is bounded relative to the magnitudes that node was computed from.
+    value_scale, grad_scale = cancellation_scales(nodes)
     for i, (node, value, grad) in enumerate(zip(nodes, theirs_values, theirs_grads)):
-        assert close(node.data, value, VALUE_TOL, value_scale), (
+        assert close(node.data, value, VALUE_TOL, value_scale[node]), (
             f"node {i} value: {node.data!r} vs {value!r}"
         )
-        assert close(node.grad, grad, GRAD_TOL, grad_scale), (
+        assert close(node.grad, grad, GRAD_TOL, grad_scale[node]), (
             f"node {i} grad: {node.grad!r} vs {grad!r}"
         )
 
