@@ -190,14 +190,14 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
     >>> from micrograd import Value
     >>> from toolkit.graph import to_networkx
     >>> print(format_analysis(analyze(to_networkx(Value(1.0, label="a").exp()))))
-    nodes               2 (1 edges, root 1)
+    nodes               2 (1 edge, root 1)
     leaves              input 1
     operations          exp 1
     depth               1
-    widest level        level 0, 1 nodes
+    widest level        level 0, 1 node
     level widths        1 1
-    fan-out             0 results: 1 nodes; 1 results: 1 nodes
-    top fan-out         node 0 (input 'a') feeds 1 results through 1 edges
+    fan-out             0 results: 1 node; 1 result: 1 node
+    top fan-out         node 0 (input 'a') feeds 1 result through 1 edge
                         node 1 (exp) feeds 0 results through 0 edges
     shared nodes        0 feed 2+ results; 0 feed one result through 2+ edges
     duplicates          none
@@ -210,15 +210,21 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         tail = " ".join(str(width) for width in widths[-5:])
         width_text = f"{head} ... {tail} ({len(widths)} levels)"
     rows = [
-        ("nodes", f"{report.nodes} ({report.edges} edges, root {report.root})"),
+        ("nodes", f"{report.nodes} ({_count(report.edges, 'edge')}, root {report.root})"),
         ("leaves", _counts(report.leaves_by_kind)),
         ("operations", _counts(report.ops_by_name)),
         ("depth", str(report.depth)),
-        ("widest level", f"level {report.widest_level}, {widths[report.widest_level]} nodes"),
+        (
+            "widest level",
+            f"level {report.widest_level}, {_count(widths[report.widest_level], 'node')}",
+        ),
         ("level widths", width_text),
         (
             "fan-out",
-            "; ".join(f"{results} results: {n} nodes" for results, n in report.fan_out_histogram),
+            "; ".join(
+                f"{_count(results, 'result')}: {_count(n, 'node')}"
+                for results, n in report.fan_out_histogram
+            ),
         ),
     ]
     for i, entry in enumerate(report.top_fan_out):
@@ -226,7 +232,7 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
             (
                 "top fan-out" if i == 0 else "",
                 f"node {entry.node} ({_describe(entry.kind, entry.op, entry.label)}) feeds "
-                f"{entry.results} results through {entry.edges} edges",
+                f"{_count(entry.results, 'result')} through {_count(entry.edges, 'edge')}",
             )
         )
     rows.append(
@@ -240,8 +246,9 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         rows.append(
             (
                 "duplicates",
-                f"{report.duplicate_groups} groups, {report.duplicate_nodes} nodes; "
-                f"common-subexpression elimination would save {report.cse_saves} nodes",
+                f"{_count(report.duplicate_groups, 'group')}, "
+                f"{_count(report.duplicate_nodes, 'node')}; "
+                f"common-subexpression elimination would save {_count(report.cse_saves, 'node')}",
             )
         )
         for group in report.largest_duplicate_groups:
@@ -261,3 +268,8 @@ def _counts(counts: dict[str, int]) -> str:
 def _describe(kind: str, op: str, label: str) -> str:
     what = op if kind == "operation" else kind
     return f"{what} {label!r}" if label else what
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 node``, ``3 nodes``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -304,7 +304,8 @@ def _metadata_text(value: Any) -> str:
     if numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         scale = ", log scale" if all(v > 0 for v in value) else ""
         return (
-            f"{sparkline(value)}  ({len(value)} values, {value[0]:.6g} -> {value[-1]:.6g}{scale})"
+            f"{sparkline(value)}  ({len(value)} value{'s' * (len(value) != 1)}, "
+            f"{value[0]:.6g} -> {value[-1]:.6g}{scale})"
         )
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -134,7 +134,9 @@ def test_table_lists_the_measures_for_a_person():
     lines = table.splitlines()
     assert lines[0] == "nodes               5 (6 edges, root 4)"
     assert "depth               2" in lines
-    assert lines[-2].startswith("duplicates          1 groups, 2 nodes;")
+    assert lines[-2] == (
+        "duplicates          1 group, 2 nodes; common-subexpression elimination would save 1 node"
+    )
     assert lines[-1].strip() == "mul x2: nodes 2, 3"
 
 
