@@ -37,6 +37,7 @@ __all__ = [
     "FORMAT",
     "MAX_BYTES",
     "MAX_METADATA_DEPTH",
+    "MAX_SIZE",
     "VERSION",
     "LoadedModel",
     "ModelFormatError",
@@ -52,6 +53,9 @@ VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 """The largest model file ``load_model`` reads by default (64 MiB, about 2.5 million
 parameters)."""
+MAX_SIZE = 10_000_000
+"""The largest input count or layer size a model file may declare: more than a file of
+``MAX_BYTES`` could hold parameters for."""
 MAX_METADATA_DEPTH = 32
 """How deeply metadata may nest lists and objects."""
 
@@ -324,8 +328,8 @@ def _finite(found: Any, path: str) -> float:
 
 
 def _positive_int(found: Any, path: str) -> int:
-    if type(found) is not int or found < 1:
-        raise _error(path, f"expected a positive integer, got {_show(found)}")
+    if type(found) is not int or not 1 <= found <= MAX_SIZE:
+        raise _error(path, f"expected a whole number from 1 to {MAX_SIZE:,}, got {_show(found)}")
     return found
 
 

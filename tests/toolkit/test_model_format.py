@@ -129,11 +129,19 @@ NEURON = "parameters.layers.1.neurons.2"
         # a bad architecture
         (
             set_at("architecture.inputs", 0),
-            "architecture.inputs: expected a positive integer, got 0",
+            "architecture.inputs: expected a whole number from 1 to 10,000,000, got 0",
         ),
-        (set_at("architecture.inputs", 3.0), "architecture.inputs: expected a positive integer"),
+        (set_at("architecture.inputs", 3.0), "architecture.inputs: expected a whole number from 1"),
         (set_at("architecture.layers", []), "architecture.layers: expected a list of layer sizes"),
-        (set_at("architecture.layers.1", -4), "architecture.layers.1: expected a positive integer"),
+        (
+            set_at("architecture.layers.1", -4),
+            "architecture.layers.1: expected a whole number from 1",
+        ),
+        (
+            set_at("architecture.inputs", 10**400),
+            "architecture.inputs: expected a whole number from 1 to 10,000,000, "
+            "got an integer of 401 digits",
+        ),
         (
             set_at("architecture.activation", "softmax"),
             'architecture.activation: expected one of "tanh", "relu", "sigmoid", "linear", got',
@@ -232,9 +240,9 @@ def test_file_over_the_size_limit_is_refused_before_reading(tmp_path):
 
 
 def test_architecture_claiming_a_huge_model_is_refused_before_building_it(tmp_path):
-    path = write_changed(tmp_path, set_at("architecture.layers", [10**9, 10**9, 1]))
+    path = write_changed(tmp_path, set_at("architecture.layers", [10**7, 10**7, 1]))
     assert load_error(path) == (
-        "parameters.layers.0.neurons: expected 1000000000 items (from the architecture), got 4"
+        "parameters.layers.0.neurons: expected 10000000 items (from the architecture), got 4"
     )
 
 
