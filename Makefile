@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 REFERENCE_VENV ?= .venv-reference
 REFERENCE_STAMP := $(REFERENCE_VENV)/.installed-micrograd-0.1.0
 
-.PHONY: help venv demo reproduce moons experiments clean-results bench test lint clean
+.PHONY: help venv demo reproduce moons experiments clean-results bench graph-scale test lint clean
 
 help:
 	@echo "make reproduce      rerun loss_curve and lr_sweep: data and figures in results/"
@@ -20,6 +20,7 @@ help:
 	@echo "make experiments    all three experiments"
 	@echo "make clean-results  remove results/"
 	@echo "make bench          time the engine against micrograd 0.1.0, torch and plain floats"
+	@echo "make graph-scale    export and analyse a 1,000,000-node graph, with timings"
 	@echo "make clean          remove .venv and caches"
 
 venv: $(STAMP)
@@ -52,6 +53,9 @@ $(REFERENCE_STAMP):
 
 bench: $(STAMP) $(REFERENCE_STAMP)
 	MICROGRAD_REFERENCE_PYTHON=$(REFERENCE_VENV)/bin/python $(BIN)/python -m experiments.bench
+
+graph-scale: $(STAMP)
+	$(BIN)/python -m experiments.bench.graph_scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -37,9 +37,6 @@ def _tanh(self: Value) -> Value:
     return out
 
 
-Value.tanh = _tanh
-
-
 def _zero_grad(params) -> None:
     for p in params:
         p.grad = 0
@@ -107,6 +104,9 @@ def memory(request: dict) -> dict:
 
 
 def main() -> None:
+    # Only here, in the reference's own process: imported anywhere else (a doctest run, say),
+    # this module must not patch whatever Value it finds.
+    Value.tanh = _tanh
     for line in sys.stdin:
         request = json.loads(line)
         try:
