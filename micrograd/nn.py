@@ -46,7 +46,8 @@ class Module:
         return []
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in a fixed order."""
+        """Every parameter, in the order of ``named_parameters()``. Modules override it to
+        skip building the names: training clears gradients through it at every step."""
         return [parameter for _, parameter in self.named_parameters()]
 
     def zero_grad(self) -> None:
@@ -122,6 +123,9 @@ class Neuron(Module):
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
 
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, {self.activation})"
 
@@ -158,6 +162,9 @@ class Layer(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _prefixed("neurons", self.neurons)
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} -> {len(self.neurons)} {self.activation})"
@@ -217,6 +224,9 @@ class MLP(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _prefixed("layers", self.layers)
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:
         shape = " -> ".join(

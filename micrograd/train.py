@@ -65,7 +65,7 @@ def train(
     if compiled:
         forward, backward = _replayed(loss_fn, parameters)
     else:
-        forward, backward = _eager(loss_fn, parameters)
+        forward, backward = _eager(loss_fn, model)
     history: list[float] = []
     for step in range(steps):
         loss = forward()
@@ -86,7 +86,7 @@ def train(
 Halves = tuple[Callable[[], float], Callable[[], None]]
 
 
-def _eager(loss_fn: Callable[[], Value], parameters: Sequence[Value]) -> Halves:
+def _eager(loss_fn: Callable[[], Value], model: Module) -> Halves:
     """Forward builds a fresh graph; backward sets every parameter's gradient from it."""
     graph: Value | None = None
 
@@ -96,10 +96,7 @@ def _eager(loss_fn: Callable[[], Value], parameters: Sequence[Value]) -> Halves:
         return graph.data
 
     def backward() -> None:
-        # model.zero_grad(), on the list made once: Module.parameters() rebuilds the
-        # parameters' dotted names at every call, a tenth of a small model's step.
-        for parameter in parameters:
-            parameter.grad = 0.0
+        model.zero_grad()
         graph.backward()
 
     return forward, backward

@@ -179,3 +179,11 @@ def test_bad_state_dict_is_refused_naming_the_entry_and_changes_nothing(change, 
     with pytest.raises(error, match=message):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: MLP(3, [4, 2, 1]), lambda: Layer(2, 3, rng=random.Random(0))]
+)
+def test_parameters_come_in_the_order_of_their_names(make):
+    module = make()
+    assert module.parameters() == [p for _, p in module.named_parameters()]
