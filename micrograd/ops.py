@@ -1,9 +1,10 @@
 """The operation table: every operation the engine knows, declared once, by name.
 
 Each row gives an operation's name, its arity, its forward function on floats and its local
-derivative rule. A rule is called as ``rule(grad, out, *operands)`` with the gradient flowing
-into the result, the result's value and the operands' values, and returns one gradient
-contribution per operand (the chain rule's product already taken). The engine, graph
+derivative rule: one expression per operand over the gradient flowing into the result
+(``g``), the result's value (``out``) and the operands' values (``a``, ``b``), giving that
+operand's gradient contribution (the chain rule's product already taken). ``Op.backward``
+is the rule as a function, called as ``backward(g, out, *operands)``. The engine, graph
 export and import, analysis and drawing all read this table; nothing else holds calculus.
 
 Numerics follow IEEE float64 as ``torch.float64`` does on the same scalar operations:
@@ -25,10 +26,21 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["OPS", "Op", "ieee_div", "ieee_exp", "ieee_log", "ieee_pow", "relu", "sigmoid"]
+__all__ = [
+    "OPS",
+    "RULE_ARGUMENTS",
+    "RULE_FUNCTIONS",
+    "Op",
+    "ieee_div",
+    "ieee_exp",
+    "ieee_log",
+    "ieee_pow",
+    "relu",
+    "sigmoid",
+]
 
 _INF = math.inf
 _NAN = math.nan
@@ -112,49 +124,71 @@ def sigmoid(a: float) -> float:
     return 1.0 / (1.0 + ieee_exp(-a))
 
 
-def _pow_grads(g: float, out: float, a: float, b: float) -> tuple[float, float]:
-    # torch's conventions: an exponent of exactly 0 has no gradient towards the base (even
-    # at a == 0, where b * a**(b-1) would be nan), and a zero base with a non-negative
-    # exponent has no gradient towards the exponent (where out * log(a) would be nan).
-    d_base = 0.0 if b == 0.0 else g * (b * ieee_pow(a, b - 1.0))
-    d_exponent = g * (0.0 if a == 0.0 and b >= 0.0 else out * ieee_log(a))
-    return d_base, d_exponent
+# The rules' free names: ``g`` is the gradient flowing into the result, ``out`` the result's
+# value, ``a`` and ``b`` the operands' values. Rules may call the functions of RULE_FUNCTIONS.
+RULE_ARGUMENTS = ("g", "out", "a", "b")
+RULE_FUNCTIONS: Mapping[str, Callable[..., float]] = MappingProxyType(
+    {"ieee_div": ieee_div, "ieee_log": ieee_log, "ieee_pow": ieee_pow}
+)
 
 
 @dataclass(frozen=True)
 class Op:
     """One row of the operation table.
 
-    ``forward(*operands) -> float``; ``backward(grad, out, *operands) -> tuple`` of one
-    gradient contribution per operand. ``symbol`` is how the operation is shown in labels;
+    ``forward(*operands) -> float`` computes the result. ``rules`` holds the local derivative
+    rule, one Python expression per operand over ``g``, ``out``, ``a`` (and ``b``): the
+    contribution that flows back into that operand, the chain rule's product already taken.
+    ``backward(g, out, *operands) -> tuple`` is those expressions as one function; written
+    as expressions, the rules can also be compiled into batched forms (``micrograd.tape``)
+    without being written twice. ``symbol`` is how the operation is shown in labels;
     ``commutative`` tells analysis that operand order does not matter.
+
+    >>> OPS["tanh"].rules
+    ('g * (1.0 - out * out)',)
     """
 
     name: str
     arity: int
     forward: Callable[..., float]
-    backward: Callable[..., tuple[float, ...]]
+    rules: tuple[str, ...]
     symbol: str
     commutative: bool = False
+    backward: Callable[..., tuple[float, ...]] = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if len(self.rules) != self.arity:
+            raise ValueError(f"{self.name}: {self.arity} operand(s) but {len(self.rules)} rules")
+        parameters = ", ".join(RULE_ARGUMENTS[: 2 + self.arity])
+        source = f"lambda {parameters}: ({', '.join(self.rules)},)"
+        function = eval(compile(source, f"<rule of {self.name}>", "eval"), dict(RULE_FUNCTIONS))
+        object.__setattr__(self, "backward", function)
+
+
+# pow's rules follow torch: an exponent of exactly 0 sends no gradient to the base (even at
+# a == 0, where b * a**(b-1) would be nan), and a zero base with a non-negative exponent
+# sends none to the exponent (where out * log(a) would be nan).
+_POW_RULES = (
+    "0.0 if b == 0.0 else g * (b * ieee_pow(a, b - 1.0))",
+    "g * (0.0 if a == 0.0 and b >= 0.0 else out * ieee_log(a))",
+)
 
 # fmt: off
 _ROWS = (
-    # name      arity forward       backward: (grad, out, *operands) -> operand grads   symbol
-    Op("add",     2,  operator.add, lambda g, out, a, b: (g, g),                          "+",
+    # name      arity forward       rules: d result / d operand, times g      symbol
+    Op("add",     2,  operator.add, ("g", "g"),                               "+",
        commutative=True),
-    Op("sub",     2,  operator.sub, lambda g, out, a, b: (g, -g),                         "-"),
-    Op("mul",     2,  operator.mul, lambda g, out, a, b: (g * b, g * a),                  "*",
+    Op("sub",     2,  operator.sub, ("g", "-g"),                              "-"),
+    Op("mul",     2,  operator.mul, ("g * b", "g * a"),                       "*",
        commutative=True),
-    Op("div",     2,  ieee_div,     lambda g, out, a, b: (ieee_div(g, b),
-                                                          -g * ieee_div(out, b)),         "/"),
-    Op("pow",     2,  ieee_pow,     _pow_grads,                                           "**"),
-    Op("neg",     1,  operator.neg, lambda g, out, a: (-g,),                              "-"),
-    Op("exp",     1,  ieee_exp,     lambda g, out, a: (g * out,),                         "exp"),
-    Op("log",     1,  ieee_log,     lambda g, out, a: (ieee_div(g, a),),                  "log"),
-    Op("tanh",    1,  math.tanh,    lambda g, out, a: (g * (1.0 - out * out),),           "tanh"),
-    Op("relu",    1,  relu,         lambda g, out, a: (0.0 if out <= 0.0 else g,),        "relu"),
-    Op("sigmoid", 1,  sigmoid,      lambda g, out, a: (g * (1.0 - out) * out,),          "sigmoid"),
+    Op("div",     2,  ieee_div,     ("ieee_div(g, b)", "-g * ieee_div(out, b)"), "/"),
+    Op("pow",     2,  ieee_pow,     _POW_RULES,                               "**"),
+    Op("neg",     1,  operator.neg, ("-g",),                                  "-"),
+    Op("exp",     1,  ieee_exp,     ("g * out",),                             "exp"),
+    Op("log",     1,  ieee_log,     ("ieee_div(g, a)",),                      "log"),
+    Op("tanh",    1,  math.tanh,    ("g * (1.0 - out * out)",),               "tanh"),
+    Op("relu",    1,  relu,         ("0.0 if out <= 0.0 else g",),            "relu"),
+    Op("sigmoid", 1,  sigmoid,      ("g * (1.0 - out) * out",),               "sigmoid"),
 )
 # fmt: on
 
