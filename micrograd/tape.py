@@ -6,12 +6,13 @@ traced DAG into a program over arrays of slots (a tape). ``Tape.forward(values)`
 graph for new values of ``leaves``; ``Tape.backward()`` returns d root / d leaf for each.
 Every other leaf (inputs, constants) keeps the number it had when traced.
 
-The tape runs the same functions of the operation table (``micrograd.ops.OPS``) on the same
-numbers as the eager engine, and adds every gradient contribution in the order that
-``Value.backward()`` adds it, so its results are bit-identical to eager ones. It is faster
-because it batches: all nodes of one operation at one depth of the DAG (their longest path
-from a leaf) run as one ``map`` over the table's function, so the per-node work happens in
-C loops rather than in Python statements.
+The tape runs the operation table's forward functions and derivative rules
+(``micrograd.ops.OPS``) on the same numbers as the eager engine, and adds every gradient
+contribution in the order that ``Value.backward()`` adds it, so its results are
+bit-identical to eager ones. It is faster because it batches: all nodes of one operation at
+one depth of the DAG (their longest path from a leaf) run as one ``map`` over the table's
+forward function, and backward through the rule's batched form (``micrograd.batched``), so
+the per-node work happens in C loops rather than in Python statements.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
@@ -32,16 +33,16 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import reduce
-from itertools import chain
 from operator import add, itemgetter
 
+from micrograd.batched import batched_rule
 from micrograd.engine import Value, as_float, topological_order
 from micrograd.ops import OPS
 
 __all__ = ["Tape", "compile_graph"]
 
 Gather = Callable[[list[float]], tuple[float, ...]]
+_BATCHED_RULES = {name: batched_rule(op) for name, op in OPS.items()}
 
 
 def _gather(indices: Sequence[int]) -> Gather:
@@ -55,23 +56,61 @@ def _gather(indices: Sequence[int]) -> Gather:
 
 
 class _Group:
-    """All nodes of one operation at one depth: slots ``start:stop`` hold their results,
-    ``contributions:contributions + arity * size`` the gradients they send to operands."""
+    """All nodes of one operation at one depth: slots ``start:stop`` hold their results.
+    The gradients they send to their operands sit from ``contributions`` on, operand by
+    operand: node ``i`` sends to its operand ``p`` at ``contributions + p * size + i``."""
 
     def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
         op = OPS[op_name]
         self.forward = op.forward
-        self.backward = op.backward
+        self.backward = _BATCHED_RULES[op_name]
         self.arity = op.arity
         self.start = start
-        self.stop = start + len(operand_slots)
+        self.size = len(operand_slots)
+        self.stop = start + self.size
         self.operands = [_gather([slots[p] for slots in operand_slots]) for p in range(op.arity)]
         self.operand_values: list[tuple[float, ...]] = []
         self.contributions = 0
-        # Where each node's gradient comes from, set by compile_graph: the first nodes take
-        # exactly one contribution each, the rest (take_several) sum several.
-        self.take_single: Gather = _gather([])
-        self.take_several: list[Gather] = []
+        # The nodes' gradients from the contributions sent to them; set by compile_graph.
+        self.gradients: Callable[[list[float]], Sequence[float]] = _gather([])
+
+
+class _Sums:
+    """Many sums at once: sum ``k`` adds up the contributions at ``slot_lists[k]``, in that
+    order, starting from 0.0 (``from_zero``) or from its first contribution.
+
+    Round ``r`` adds every sum's ``r``-th contribution in one ``map``; the sums are kept
+    longest first, so the sums still going in round ``r`` are a prefix.
+
+    >>> sums = _Sums([[0], [1, 2, 3]], from_zero=True)
+    >>> sums([1.0, 10.0, 20.0, 30.0])
+    [1.0, 60.0]
+    """
+
+    def __init__(self, slot_lists: Sequence[Sequence[int]], from_zero: bool) -> None:
+        order = sorted(range(len(slot_lists)), key=lambda k: -len(slot_lists[k]))
+        if not from_zero and any(not slots for slots in slot_lists):
+            raise ValueError("a sum that does not start from 0.0 needs a first contribution")
+        self._size = len(slot_lists)
+        self._from_zero = from_zero
+        longest = len(slot_lists[order[0]]) if order else 0
+        self._rounds = []
+        for r in range(longest):
+            taken = [slot_lists[k][r] for k in order if len(slot_lists[k]) > r]
+            self._rounds.append((len(taken), _gather(taken)))
+        position = {k: i for i, k in enumerate(order)}
+        in_order = order == sorted(order)
+        self._unsort = None if in_order else _gather([position[k] for k in range(len(order))])
+
+    def __call__(self, contributions: list[float]) -> list[float]:
+        rounds = iter(self._rounds)
+        if self._from_zero:
+            sums = [0.0] * self._size
+        else:
+            sums = list(next(rounds)[1](contributions)) if self._rounds else []
+        for still_going, take in rounds:
+            sums[:still_going] = map(add, sums, take(contributions))
+        return sums if self._unsort is None else list(self._unsort(sums))
 
 
 class Tape:
@@ -87,14 +126,14 @@ class Tape:
         frozen: list[float],
         groups: list[_Group],
         n_contributions: int,
-        leaf_sums: list[Gather | None],
+        leaf_sums: _Sums,
     ) -> None:
         self._n_leaves = n_leaves
         self._values = [0.0] * n_leaves + frozen + [0.0] * sum(g.stop - g.start for g in groups)
         self._contributions = [0.0] * n_contributions
         self._groups = groups
-        # Per leaf, where its gradient's contributions are (None for a root that is a leaf).
         self._leaf_sums = leaf_sums
+        self._root_among_leaves: list[int] = []  # where the root is a given leaf: grad 1.0
         self._root_slot = 0
 
     def __len__(self) -> int:
@@ -118,22 +157,20 @@ class Tape:
         slots, contributions = self._values, self._contributions
         for group in reversed(self._groups):
             # The group's gradients are complete: everything that consumes its nodes sits
-            # deeper and has run. A node with one consumer takes that one contribution as
-            # is; eager backward computes 0.0 + c, which differs only in the sign of a zero,
-            # and no sign of a zero survives into a leaf's gradient, a sum that starts from
-            # 0.0 (as `leaf.grad += ...` does). Nodes with several consumers add theirs in
-            # the order eager backward adds them.
-            grads = group.take_single(contributions)
-            if group.take_several:
-                grads += tuple(reduce(add, take(contributions), 0.0) for take in group.take_several)
-            start = group.contributions
-            contributions[start : start + group.arity * len(grads)] = chain.from_iterable(
-                map(group.backward, grads, slots[group.start : group.stop], *group.operand_values)
-            )
-        return [
-            1.0 if take is None else reduce(add, take(contributions), 0.0)
-            for take in self._leaf_sums
-        ]
+            # deeper and has run. Each node adds its contributions in the order eager
+            # backward adds them, but from the first one rather than from 0.0 + the first:
+            # that differs only in the sign of a zero, and no sign of a zero survives into
+            # a leaf's gradient, a sum that starts from 0.0 (as `leaf.grad += ...` does).
+            grads = group.gradients(contributions)
+            outs = slots[group.start : group.stop]
+            start, size = group.contributions, group.size
+            for sent in group.backward(grads, outs, *group.operand_values):
+                contributions[start : start + size] = sent
+                start += size
+        grads = self._leaf_sums(contributions)
+        for i in self._root_among_leaves:
+            grads[i] = 1.0
+        return grads
 
 
 def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
@@ -188,15 +225,18 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
     members: list[list[Value]] = []
     next_slot = len(leaves) + len(frozen)
     n_contributions = 0
-    # Where the contributions a node sends to its operands land: first[node] + position.
+    # Where the contributions a node sends to its operands land: first[node] + position *
+    # stride[node] (the size of its group).
     first: dict[Value, int] = {}
+    stride: dict[Value, int] = {}
     for key in sorted(by_group):
-        # Nodes with one consumer first, so that their gradients are summed in one batch.
-        nodes = sorted(by_group[key], key=lambda node: len(consumers[node]) != 1)
+        # Nodes with the most consumers first, as _Sums keeps its sums.
+        nodes = sorted(by_group[key], key=lambda node: -len(consumers[node]))
         group = _Group(key[1], next_slot, [tuple(slot[p] for p in node._prev) for node in nodes])
         for i, node in enumerate(nodes):
             slot[node] = next_slot + i
-            first[node] = n_contributions + i * group.arity
+            first[node] = n_contributions + i
+            stride[node] = group.size
         group.contributions = n_contributions
         next_slot = group.stop
         n_contributions += group.arity * len(nodes)
@@ -205,24 +245,19 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
 
     def contribution_slots(node: Value) -> list[int]:
         """Where the contributions to ``node``'s gradient land, in eager order."""
-        return [first[c] + position for c, position in consumers[node]]
+        return [first[c] + position * stride[c] for c, position in consumers[node]]
 
     for nodes, group in zip(members, groups):
         if nodes[0] is root:  # nothing consumes the root: its gradient is 1.0
-            group.take_single = lambda contributions: (1.0,)
-            continue
-        several = [node for node in nodes if len(consumers[node]) != 1]
-        singles = nodes[: len(nodes) - len(several)]
-        group.take_single = _gather([contribution_slots(node)[0] for node in singles])
-        group.take_several = [_gather(contribution_slots(node)) for node in several]
+            group.gradients = lambda contributions: (1.0,)
+        else:
+            group.gradients = _Sums([contribution_slots(node) for node in nodes], from_zero=False)
 
-    leaf_sums: list[Gather | None] = []
-    for leaf in leaves:
-        used = consumers.get(leaf) is not None
-        leaf_sums.append(
-            None if leaf is root else _gather(contribution_slots(leaf) if used else [])
-        )
+    leaf_sums = _Sums(
+        [contribution_slots(leaf) if leaf in consumers else [] for leaf in leaves], from_zero=True
+    )
     tape = Tape(len(leaves), [node.data for node in frozen], groups, n_contributions, leaf_sums)
+    tape._root_among_leaves = [i for i, leaf in enumerate(leaves) if leaf is root]
     tape._root_slot = slot[root]
     tape.forward([leaf.data for leaf in leaves])
     return tape
