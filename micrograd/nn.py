@@ -148,9 +148,12 @@ class Layer(Module):
         _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        xs = _input_values(x, self.nin, "Layer")
-        outs = [neuron._forward(xs) for neuron in self.neurons]
+        outs = self._forward(_input_values(x, self.nin, "Layer"))
         return outs[0] if len(outs) == 1 else outs
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        """Every neuron's output, from inputs already checked."""
+        return [neuron._forward(xs) for neuron in self.neurons]
 
     @property
     def nin(self) -> int:
@@ -209,10 +212,10 @@ class MLP(Module):
         _label_parameters(self)
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        out: Value | list[Value] = _input_values(x, self.nin, "MLP")
+        xs = _input_values(x, self.nin, "MLP")  # checked once: each layer fits the next
         for layer in self.layers:
-            out = layer(out)
-        return out
+            xs = layer._forward(xs)
+        return xs[0] if len(xs) == 1 else xs
 
     @property
     def nin(self) -> int:
