@@ -340,6 +340,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="rounds for every workload")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(ROUNDS),
+        help="run only this workload (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
         import torch
@@ -349,13 +355,17 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         torch = None
         print("torch is not installed: its column is left out", file=sys.stderr)
+    # torch brings some 150,000 objects that would otherwise sit in every full pass of the
+    # cyclic collector during our variants' runs (the reference runs in a process of its
+    # own, without them): set them aside, as a program that never imports torch would be.
+    gc.freeze()
     reference = ReferenceWorker(REFERENCE_PYTHON) if REFERENCE_PYTHON.exists() else None
     if reference is None:
         print(
             f"no reference micrograd at {REFERENCE_PYTHON}: its column is left out", file=sys.stderr
         )
     try:
-        report = run_all(reference, torch, args.rounds)
+        report = run_all(reference, torch, args.rounds, args.only)
     finally:
         if reference:
             reference.close()
@@ -367,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("a variant's numbers differ from the eager engine's: see the table")
 
 
-def run_all(reference, torch, rounds: int | None) -> dict:
+def run_all(reference, torch, rounds: int | None, only: list[str] | None = None) -> dict:
     plan = {
         "moons": lambda: moons_variants(reference, torch),
         "reference_run": lambda: reference_run_variants(reference, torch),
@@ -377,6 +387,8 @@ def run_all(reference, torch, rounds: int | None) -> dict:
     }
     report: dict = {"machine": machine(), "workloads": {}}
     for name, build in plan.items():
+        if only and name not in only:
+            continue
         print(f"{name} ...", file=sys.stderr, flush=True)
         outcomes = measure(build(), rounds or ROUNDS[name])
         rows = {}
