@@ -11,7 +11,9 @@ call of a rule function maps that function. tanh's rule becomes::
 and runs its per-node loop in C. Parts with no such form (a conditional, a comparison) are
 mapped as a small lambda over just the names they read. Either way every node sees the same
 operations on the same numbers in the same order as the scalar rule, so the results are
-bit-identical to ``Op.backward``'s; the rule itself is still written once, in the table.
+bit-identical to ``Op.backward``'s (up to the sign of a NaN: Python's ``x * y`` and
+``operator.mul(x, y)`` may keep different operands' NaN); the rule itself is still
+written once, in the table.
 
 >>> from micrograd.ops import OPS
 >>> tanh = batched_rule(OPS["tanh"])
@@ -23,10 +25,10 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from itertools import repeat
 
-from micrograd.ops import RULE_ARGUMENTS, RULE_FUNCTIONS, Op
+from micrograd.ops import RULE_ARGUMENTS, RULE_FUNCTIONS, Op, reads
 
 __all__ = ["BatchedRule", "batched_rule", "batched_source"]
 
@@ -53,35 +55,29 @@ _NAMESPACE = {
 }
 
 
-def _reads(node: ast.AST, arguments: Sequence[str]) -> list[str]:
-    """The rule arguments that ``node`` reads, in the order of ``arguments``."""
-    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
-    return [name for name in arguments if name in names]
-
-
-def _batched(node: ast.expr, arguments: Sequence[str]) -> str:
+def _batched(node: ast.expr) -> str:
     """Source for an iterable of ``node``'s value at every node, given one sequence per
     rule argument under the argument's own name."""
-    reads = _reads(node, arguments)
-    if not reads:  # the same number everywhere; the sequences beside it set the length
+    read = reads(node)
+    if not read:  # the same number everywhere; the sequences beside it set the length
         return f"_repeat({ast.unparse(node)})"
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _batched(node.left, arguments), _batched(node.right, arguments)
+        left, right = _batched(node.left), _batched(node.right)
         return f"_map(_{_BINARY[type(node.op)]}, {left}, {right})"
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return f"_map(_{_UNARY[type(node.op)]}, {_batched(node.operand, arguments)})"
+        return f"_map(_{_UNARY[type(node.op)]}, {_batched(node.operand)})"
     simple_call = (
         isinstance(node, ast.Call)
         and not node.keywords
-        and not _reads(node.func, arguments)
+        and not reads(node.func)
         and not any(isinstance(arg, ast.Starred) for arg in node.args)
     )
     if simple_call:
-        args = ", ".join(_batched(arg, arguments) for arg in node.args)
+        args = ", ".join(_batched(arg) for arg in node.args)
         return f"_map({ast.unparse(node.func)}, {args})"
-    names = ", ".join(reads)
+    names = ", ".join(read)
     return f"_map(lambda {names}: {ast.unparse(node)}, {names})"
 
 
@@ -98,8 +94,8 @@ def batched_source(op: Op) -> str:
     parts = []
     for rule in op.rules:
         expression = ast.parse(rule, mode="eval").body
-        if _reads(expression, arguments):
-            parts.append(_batched(expression, arguments))
+        if reads(expression):
+            parts.append(_batched(expression))
         else:  # no sequence to set the length: one copy per node
             parts.append(f"[{ast.unparse(expression)}] * len(g)")
     return f"lambda {', '.join(arguments)}: ({', '.join(parts)},)"

@@ -23,6 +23,7 @@ result instead; no operation ever raises on a float.
 
 from __future__ import annotations
 
+import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -38,7 +39,9 @@ __all__ = [
     "ieee_exp",
     "ieee_log",
     "ieee_pow",
+    "reads",
     "relu",
+    "rule_reads",
     "sigmoid",
 ]
 
@@ -132,20 +135,57 @@ RULE_FUNCTIONS: Mapping[str, Callable[..., float]] = MappingProxyType(
 )
 
 
+def rule_reads(rule: str) -> list[str]:
+    """The rule arguments that the expression ``rule`` reads, in ``RULE_ARGUMENTS`` order.
+
+    >>> rule_reads("g * (1.0 - out * out)")
+    ['g', 'out']
+    """
+    return reads(ast.parse(rule, mode="eval").body)
+
+
+def reads(expression: ast.AST) -> list[str]:
+    """The rule arguments that a parsed expression reads, in ``RULE_ARGUMENTS`` order."""
+    names = {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)}
+    return [name for name in RULE_ARGUMENTS if name in names]
+
+
+def _check_rule(op_name: str, arity: int, rule: str) -> None:
+    """Refuse a rule that is not one expression over the names it may use."""
+    try:
+        body = ast.parse(rule, mode="eval").body
+    except SyntaxError as error:
+        raise ValueError(f"{op_name}: rule {rule!r} is not an expression: {error.msg}") from None
+    if isinstance(body, (ast.Tuple, ast.Starred, ast.Lambda, ast.NamedExpr)):
+        raise ValueError(f"{op_name}: rule {rule!r} must give one number")
+    allowed = {*RULE_ARGUMENTS[: 2 + arity], *RULE_FUNCTIONS}
+    unknown = sorted({node.id for node in ast.walk(body) if isinstance(node, ast.Name)} - allowed)
+    if unknown:
+        raise ValueError(f"{op_name}: rule {rule!r} reads unknown name(s) {', '.join(unknown)}")
+
+
 @dataclass(frozen=True)
 class Op:
     """One row of the operation table.
 
     ``forward(*operands) -> float`` computes the result. ``rules`` holds the local derivative
-    rule, one Python expression per operand over ``g``, ``out``, ``a`` (and ``b``): the
-    contribution that flows back into that operand, the chain rule's product already taken.
-    ``backward(g, out, *operands) -> tuple`` is those expressions as one function; written
-    as expressions, the rules can also be compiled into batched forms (``micrograd.tape``)
-    without being written twice. ``symbol`` is how the operation is shown in labels;
-    ``commutative`` tells analysis that operand order does not matter.
+    rule, one Python expression per operand over ``g``, ``out``, ``a`` (and ``b``) and the
+    functions of ``RULE_FUNCTIONS``: the contribution that flows back into that operand, the
+    chain rule's product already taken. ``backward(g, out, *operands) -> tuple`` is those
+    expressions as one function; written as expressions, the rules are also compiled into
+    each result node's ``_backward`` (``micrograd.engine``) and into batched forms
+    (``micrograd.batched``) without being written twice. ``symbol`` is how the operation is
+    shown in labels; ``commutative`` tells analysis that operand order does not matter.
+
+    A rule must not tell ``g = 0.0`` from ``g = -0.0`` other than in the sign of a zero
+    result: the tape relies on it (a test checks every row).
 
     >>> OPS["tanh"].rules
     ('g * (1.0 - out * out)',)
+    >>> Op("twice", 1, abs, ("2.0 * b",), "2x")
+    Traceback (most recent call last):
+    ...
+    ValueError: twice: rule '2.0 * b' reads unknown name(s) b
     """
 
     name: str
@@ -159,6 +199,8 @@ class Op:
     def __post_init__(self) -> None:
         if len(self.rules) != self.arity:
             raise ValueError(f"{self.name}: {self.arity} operand(s) but {len(self.rules)} rules")
+        for rule in self.rules:
+            _check_rule(self.name, self.arity, rule)
         parameters = ", ".join(RULE_ARGUMENTS[: 2 + self.arity])
         source = f"lambda {parameters}: ({', '.join(self.rules)},)"
         function = eval(compile(source, f"<rule of {self.name}>", "eval"), dict(RULE_FUNCTIONS))
