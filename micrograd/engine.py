@@ -18,11 +18,13 @@ contribution into ``.grad``: that is the whole of backpropagation.
 
 from __future__ import annotations
 
+import linecache
 import numbers
 from collections.abc import Callable
 from operator import attrgetter
+from typing import ClassVar
 
-from micrograd.ops import OPS, RULE_FUNCTIONS, Op
+from micrograd.ops import OPS, RULE_FUNCTIONS, Op, rule_reads
 
 __all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order"]
 
@@ -63,12 +65,16 @@ _RESULT_CLASSES: dict[str, type[Value]] = {}
 assert all(op.arity in (1, 2) for op in OPS.values()), "a node holds at most two operands"
 
 
-def _binary_methods(op_name: str) -> tuple[Callable, Callable]:
+BinaryMethod = Callable[["Value", "Value | Number"], "Value"]
+
+
+def _binary_methods(op_name: str, dunder: str) -> tuple[BinaryMethod, BinaryMethod]:
     """``Value``'s operator method for a two-operand operation (``__add__`` for ``add``)
     and its reflected form (``__radd__``, for ``2 + x``). A plain number operand becomes a
     ``Constant``; anything else is ``NotImplemented``, so Python raises its usual TypeError.
     """
     forward = _FORWARD[op_name]
+    symbol = OPS[op_name].symbol
 
     def method(self: Value, other: Value | Number) -> Value:
         if not isinstance(other, Value):
@@ -93,18 +99,23 @@ def _binary_methods(op_name: str) -> tuple[Callable, Callable]:
             return NotImplemented
         return method(left, self)
 
+    for function, name, expression in (
+        (method, f"__{dunder}__", f"self {symbol} other"),
+        (reflected, f"__r{dunder}__", f"other {symbol} self"),
+    ):
+        function.__name__, function.__qualname__ = name, f"Value.{name}"
+        function.__doc__ = f"``{expression}`` as a new node (a number becomes a ``Constant``)."
     return method, reflected
 
 
-def _unary_method(op_name: str, doc: str) -> Callable[[Value], Value]:
-    """``Value``'s method for a one-operand operation (``tanh`` for ``tanh``)."""
+def _unary_method(op_name: str, name: str, doc: str) -> Callable[[Value], Value]:
+    """``Value``'s method ``name`` for a one-operand operation (``tanh`` for ``tanh``)."""
     forward = _FORWARD[op_name]
 
     def method(self: Value) -> Value:
         return _node(op_name, forward(self.data), self)
 
-    method.__name__ = method.__qualname__ = op_name
-    method.__doc__ = doc
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Value.{name}", doc
     return method
 
 
@@ -133,7 +144,7 @@ class Value:
     """
 
     __slots__ = ("_a", "_b", "data", "grad", "label")
-    _op = ""  # a leaf; each operation's results have a class of their own that names it
+    _op: ClassVar[str] = ""  # a leaf; each operation's results have a class that names it
 
     def __init__(self, data: Number, *, label: str = "") -> None:
         self.data = as_float(data, "Value()")
@@ -149,8 +160,8 @@ class Value:
             return ()
         return (self._a,) if self._b is None else (self._a, self._b)
 
-    @classmethod
-    def _apply(cls, op_name: str, *operands: Value) -> Value:
+    @staticmethod
+    def _apply(op_name: str, *operands: Value) -> Value:
         """The result of applying operation ``op_name`` of the table to ``operands``.
 
         >>> Value._apply("mul", Value(3.0), Value(4.0))
@@ -163,18 +174,18 @@ class Value:
 
     # -- building the graph -------------------------------------------------------------
 
-    __add__, __radd__ = _binary_methods("add")
-    __sub__, __rsub__ = _binary_methods("sub")
-    __mul__, __rmul__ = _binary_methods("mul")
-    __truediv__, __rtruediv__ = _binary_methods("div")
-    __pow__, __rpow__ = _binary_methods("pow")
+    __add__, __radd__ = _binary_methods("add", "add")
+    __sub__, __rsub__ = _binary_methods("sub", "sub")
+    __mul__, __rmul__ = _binary_methods("mul", "mul")
+    __truediv__, __rtruediv__ = _binary_methods("div", "truediv")
+    __pow__, __rpow__ = _binary_methods("pow", "pow")
 
-    __neg__ = _unary_method("neg", "``-self``.")
-    exp = _unary_method("exp", "``e ** self``.")
-    log = _unary_method("log", "Natural logarithm of ``self``.")
-    tanh = _unary_method("tanh", "Hyperbolic tangent of ``self``.")
-    relu = _unary_method("relu", "``max(self, 0)``.")
-    sigmoid = _unary_method("sigmoid", "The logistic function ``1 / (1 + e ** -self)``.")
+    __neg__ = _unary_method("neg", "__neg__", "``-self``.")
+    exp = _unary_method("exp", "exp", "``e ** self``.")
+    log = _unary_method("log", "log", "Natural logarithm of ``self``.")
+    tanh = _unary_method("tanh", "tanh", "Hyperbolic tangent of ``self``.")
+    relu = _unary_method("relu", "relu", "``max(self, 0)``.")
+    sigmoid = _unary_method("sigmoid", "sigmoid", "The logistic function ``1 / (1 + e ** -self)``.")
 
     # -- backpropagation ----------------------------------------------------------------
 
@@ -202,7 +213,7 @@ class Value:
         order = topological_order(self)
         # Only nodes that already hold a gradient need clearing (in training, after
         # zero_grad(), none do): this pass starts from 0.0 everywhere, then adds back.
-        carried = []
+        carried: list[tuple[Value, float]] = []
         if any(map(_grad_of, order)):  # a scan in C; the list only when it finds one
             carried = [(node, node.grad) for node in order if node.grad != 0.0]
             for node, _ in carried:
@@ -246,7 +257,7 @@ def _result_class(op: Op) -> type[Value]:
     by name, a call, or a tuple per node; backpropagation through an MLP's graph takes
     about a third less time than calling ``op.backward``. For ``mul`` the method reads::
 
-        g = self.grad; out = self.data; a = self._a.data; b = self._b.data
+        g = self.grad; a = self._a.data; b = self._b.data
         d_a = g * b; d_b = g * a
         self._a.grad += d_a; self._b.grad += d_b    # a first: in `a * a` both land on a
 
@@ -254,17 +265,44 @@ def _result_class(op: Op) -> type[Value]:
     'mul'
     """
     operands = ("a", "b")[: op.arity]
-    lines = ["def _backward(self):", "    g = self.grad", "    out = self.data"]
-    lines += [f"    {name} = self._{name}.data" for name in operands]
+    read = {name for rule in op.rules for name in rule_reads(rule)}
+    lines = ["def _backward(self):"]
+    lines += ["    g = self.grad"] if "g" in read else []
+    lines += ["    out = self.data"] if "out" in read else []
+    lines += [f"    {name} = self._{name}.data" for name in operands if name in read]
     lines += [f"    d_{name} = {rule}" for name, rule in zip(operands, op.rules)]
     lines += [f"    self._{name}.grad += d_{name}" for name in operands]
-    namespace = dict(RULE_FUNCTIONS)
-    exec(compile("\n".join(lines), f"<rule of {op.name}>", "exec"), namespace)
-    namespace["_backward"].__doc__ = Value._backward.__doc__
-    attributes = {"__slots__": (), "_op": op.name, "_backward": namespace["_backward"]}
+    source = "\n".join(lines) + "\n"
+    filename = f"<rule of {op.name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": __name__, **RULE_FUNCTIONS}
+    exec(compile(source, filename, "exec"), namespace)
+    backward = namespace["_backward"]
+    backward.__qualname__ = f"Value[{op.name}]._backward"
+    backward.__doc__ = Value._backward.__doc__
+    attributes = {
+        "__slots__": (),
+        "__module__": __name__,
+        "_op": op.name,
+        "_backward": backward,
+        "__reduce__": _reduce_result,
+    }
     result_class = type("Value", (Value,), attributes)
     result_class.__qualname__ = f"Value[{op.name}]"
     return result_class
+
+
+def _reduce_result(node: Value) -> tuple:
+    """How pickle and copy rebuild a result node: its class is found by its operation."""
+    return _rebuild_result, (node._op, node.data, node.grad, node.label, node._a, node._b)
+
+
+def _rebuild_result(
+    op_name: str, data: float, grad: float, label: str, a: Value, b: Value | None
+) -> Value:
+    node = _node(op_name, data, a, b)
+    node.grad, node.label = grad, label
+    return node
 
 
 _RESULT_CLASSES.update((name, _result_class(op)) for name, op in OPS.items())

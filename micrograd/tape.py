@@ -9,10 +9,12 @@ Every other leaf (inputs, constants) keeps the number it had when traced.
 The tape runs the operation table's forward functions and derivative rules
 (``micrograd.ops.OPS``) on the same numbers as the eager engine, and adds every gradient
 contribution in the order that ``Value.backward()`` adds it, so its results are
-bit-identical to eager ones. It is faster because it batches: all nodes of one operation at
-one depth of the DAG (their longest path from a leaf) run as one ``map`` over the table's
-forward function, and backward through the rule's batched form (``micrograd.batched``), so
-the per-node work happens in C loops rather than in Python statements.
+bit-identical to eager ones (NaN aside: which operand's NaN survives ``x * y`` may differ,
+so only the sign and payload of a NaN can). It is faster because it batches: all nodes of
+one operation at one depth of the DAG (their longest path from a leaf) run as one ``map``
+over the table's forward function, and backward through the rule's batched form
+(``micrograd.batched``), so most per-node work happens in C loops rather than in Python
+statements (a conditional rule, such as relu's, still calls a small function per node).
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
@@ -94,7 +96,7 @@ class _Sums:
         self._size = len(slot_lists)
         self._from_zero = from_zero
         longest = len(slot_lists[order[0]]) if order else 0
-        self._rounds = []
+        self._rounds: list[tuple[int, Gather]] = []
         for r in range(longest):
             taken = [slot_lists[k][r] for k in order if len(slot_lists[k]) > r]
             self._rounds.append((len(taken), _gather(taken)))
@@ -127,14 +129,16 @@ class Tape:
         groups: list[_Group],
         n_contributions: int,
         leaf_sums: _Sums,
+        root_slot: int,
+        root_among_leaves: list[int],
     ) -> None:
         self._n_leaves = n_leaves
         self._values = [0.0] * n_leaves + frozen + [0.0] * sum(g.stop - g.start for g in groups)
         self._contributions = [0.0] * n_contributions
         self._groups = groups
         self._leaf_sums = leaf_sums
-        self._root_among_leaves: list[int] = []  # where the root is a given leaf: grad 1.0
-        self._root_slot = 0
+        self._root_slot = root_slot
+        self._root_among_leaves = root_among_leaves  # where the root is a given leaf: grad 1.0
 
     def __len__(self) -> int:
         """The number of slots: the graph's nodes, plus leaves given but not in the graph."""
@@ -256,8 +260,14 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
     leaf_sums = _Sums(
         [contribution_slots(leaf) if leaf in consumers else [] for leaf in leaves], from_zero=True
     )
-    tape = Tape(len(leaves), [node.data for node in frozen], groups, n_contributions, leaf_sums)
-    tape._root_among_leaves = [i for i, leaf in enumerate(leaves) if leaf is root]
-    tape._root_slot = slot[root]
+    tape = Tape(
+        len(leaves),
+        [node.data for node in frozen],
+        groups,
+        n_contributions,
+        leaf_sums,
+        root_slot=slot[root],
+        root_among_leaves=[i for i, leaf in enumerate(leaves) if leaf is root],
+    )
     tape.forward([leaf.data for leaf in leaves])
     return tape
