@@ -36,7 +36,7 @@ from micrograd.tape import compile_graph
 from micrograd.train import sgd_step, train
 from toolkit.datasets import moons
 
-ROUNDS = {"moons": 5, "reference_run": 5, "chain": 5, "deep_chain": 3, "wide": 3}
+ROUNDS = {"moons": 7, "reference_run": 9, "chain": 5, "deep_chain": 3, "wide": 3}
 CHAIN_REPEAT = 20  # shallow chains per timed call, to rise above the timer's noise
 REFERENCE_PYTHON = Path(os.environ.get("MICROGRAD_REFERENCE_PYTHON", ".venv-reference/bin/python"))
 OUTPUT = Path("results/bench/bench.json")
@@ -339,7 +339,12 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="rounds for every workload")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"where to write the JSON (default {OUTPUT}, or beside it "
+        "named after the workloads of --only, so a partial run keeps the full report)",
+    )
     parser.add_argument(
         "--only",
         action="append",
@@ -347,6 +352,8 @@ def main(argv: list[str] | None = None) -> None:
         help="run only this workload (repeatable)",
     )
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = OUTPUT.with_stem("bench-" + "-".join(args.only)) if args.only else OUTPUT
     try:
         import torch
 
