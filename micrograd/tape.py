@@ -255,7 +255,11 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
         if nodes[0] is root:  # nothing consumes the root: its gradient is 1.0
             group.gradients = lambda contributions: (1.0,)
         else:
-            group.gradients = _Sums([contribution_slots(node) for node in nodes], from_zero=False)
+            slot_lists = [contribution_slots(node) for node in nodes]
+            if all(len(slots) == 1 for slots in slot_lists):  # one consumer each: no sums
+                group.gradients = _gather([slots[0] for slots in slot_lists])
+            else:
+                group.gradients = _Sums(slot_lists, from_zero=False)
 
     leaf_sums = _Sums(
         [contribution_slots(leaf) if leaf in consumers else [] for leaf in leaves], from_zero=True
