@@ -76,6 +76,43 @@ class _Group:
         # The nodes' gradients from the contributions sent to them; set by compile_graph.
         self.gradients: Callable[[list[float]], Sequence[float]] = _gather([])
 
+    def run_forward(self, slots: list[float]) -> None:
+        """Compute the group's results into their slots."""
+        # Kept for run_backward(), which needs the same operand values.
+        self.operand_values = [gather(slots) for gather in self.operands]
+        slots[self.start : self.stop] = map(self.forward, *self.operand_values)
+
+    def run_backward(self, slots: list[float], contributions: list[float]) -> None:
+        """Send the group's gradient contributions to their operands' places."""
+        grads = self.gradients(contributions)
+        outs = slots[self.start : self.stop]
+        start, size = self.contributions, self.size
+        for sent in self.backward(grads, outs, *self.operand_values):
+            contributions[start : start + size] = sent
+            start += size
+
+
+class _Single(_Group):
+    """A group of one node, run with plain calls of the table's functions: for a node on
+    its own (a chain has nothing else at its depth) they cost a fraction of a batch."""
+
+    def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
+        super().__init__(op_name, start, operand_slots)
+        ((self.a, *b),) = operand_slots
+        self.b = b[0] if b else None
+        self.rule = OPS[op_name].backward
+
+    def run_forward(self, slots: list[float]) -> None:
+        b = self.b
+        a = slots[self.a]
+        slots[self.start] = self.forward(a) if b is None else self.forward(a, slots[b])
+
+    def run_backward(self, slots: list[float], contributions: list[float]) -> None:
+        (g,) = self.gradients(contributions)
+        b, out, a = self.b, slots[self.start], slots[self.a]
+        sent = self.rule(g, out, a) if b is None else self.rule(g, out, a, slots[b])
+        contributions[self.contributions : self.contributions + self.arity] = sent
+
 
 class _Sums:
     """Many sums at once: sum ``k`` adds up the contributions at ``slot_lists[k]``, in that
@@ -151,9 +188,7 @@ class Tape:
         slots = self._values
         slots[: self._n_leaves] = [as_float(v, "Tape.forward()") for v in values]
         for group in self._groups:
-            # Kept for backward(), which needs the same operand values.
-            group.operand_values = [gather(slots) for gather in group.operands]
-            slots[group.start : group.stop] = map(group.forward, *group.operand_values)
+            group.run_forward(slots)
         return slots[self._root_slot]
 
     def backward(self) -> list[float]:
@@ -165,12 +200,7 @@ class Tape:
             # backward adds them, but from the first one rather than from 0.0 + the first:
             # that differs only in the sign of a zero, and no sign of a zero survives into
             # a leaf's gradient, a sum that starts from 0.0 (as `leaf.grad += ...` does).
-            grads = group.gradients(contributions)
-            outs = slots[group.start : group.stop]
-            start, size = group.contributions, group.size
-            for sent in group.backward(grads, outs, *group.operand_values):
-                contributions[start : start + size] = sent
-                start += size
+            group.run_backward(slots, contributions)
         grads = self._leaf_sums(contributions)
         for i in self._root_among_leaves:
             grads[i] = 1.0
@@ -236,7 +266,8 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
     for key in sorted(by_group):
         # Nodes with the most consumers first, as _Sums keeps its sums.
         nodes = sorted(by_group[key], key=lambda node: -len(consumers[node]))
-        group = _Group(key[1], next_slot, [tuple(slot[p] for p in node._prev) for node in nodes])
+        kind = _Single if len(nodes) == 1 else _Group
+        group = kind(key[1], next_slot, [tuple(slot[p] for p in node._prev) for node in nodes])
         for i, node in enumerate(nodes):
             slot[node] = next_slot + i
             first[node] = n_contributions + i
