@@ -15,6 +15,7 @@ one operation at one depth of the DAG (their longest path from a leaf) run as on
 over the table's forward function, and backward through the rule's batched form
 (``micrograd.batched``), so most per-node work happens in C loops rather than in Python
 statements (a conditional rule, such as relu's, still calls a small function per node).
+A node alone at its depth, as in a chain, runs with plain calls of the table's functions.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
