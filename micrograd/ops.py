@@ -146,8 +146,13 @@ def rule_reads(rule: str) -> list[str]:
 
 def reads(expression: ast.AST) -> list[str]:
     """The rule arguments that a parsed expression reads, in ``RULE_ARGUMENTS`` order."""
-    names = {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)}
+    names = _names(expression)
     return [name for name in RULE_ARGUMENTS if name in names]
+
+
+def _names(expression: ast.AST) -> set[str]:
+    """Every name a parsed expression reads: arguments and functions alike."""
+    return {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)}
 
 
 def _check_rule(op_name: str, arity: int, rule: str) -> None:
@@ -159,7 +164,7 @@ def _check_rule(op_name: str, arity: int, rule: str) -> None:
     if isinstance(body, (ast.Tuple, ast.Starred, ast.Lambda, ast.NamedExpr)):
         raise ValueError(f"{op_name}: rule {rule!r} must give one number")
     allowed = {*RULE_ARGUMENTS[: 2 + arity], *RULE_FUNCTIONS}
-    unknown = sorted({node.id for node in ast.walk(body) if isinstance(node, ast.Name)} - allowed)
+    unknown = sorted(_names(body) - allowed)
     if unknown:
         raise ValueError(f"{op_name}: rule {rule!r} reads unknown name(s) {', '.join(unknown)}")
 
