@@ -58,24 +58,31 @@ def _gather(indices: Sequence[int]) -> Gather:
     return itemgetter(*indices)
 
 
-class _Group:
-    """All nodes of one operation at one depth: slots ``start:stop`` hold their results.
+class _Step:
+    """Nodes of one operation at one depth: slots ``start:stop`` hold their results.
     The gradients they send to their operands sit from ``contributions`` on, operand by
     operand: node ``i`` sends to its operand ``p`` at ``contributions + p * size + i``."""
 
-    def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
+    def __init__(self, op_name: str, start: int, size: int) -> None:
         op = OPS[op_name]
         self.forward = op.forward
-        self.backward = _BATCHED_RULES[op_name]
         self.arity = op.arity
         self.start = start
-        self.size = len(operand_slots)
-        self.stop = start + self.size
-        self.operands = [_gather([slots[p] for slots in operand_slots]) for p in range(op.arity)]
-        self.operand_values: list[tuple[float, ...]] = []
+        self.size = size
+        self.stop = start + size
         self.contributions = 0
         # The nodes' gradients from the contributions sent to them; set by compile_graph.
         self.gradients: Callable[[list[float]], Sequence[float]] = _gather([])
+
+
+class _Group(_Step):
+    """Many nodes, run as batches: one ``map`` over each operation's function or rule."""
+
+    def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
+        super().__init__(op_name, start, len(operand_slots))
+        self.backward = _BATCHED_RULES[op_name]
+        self.operands = [_gather([slots[p] for slots in operand_slots]) for p in range(self.arity)]
+        self.operand_values: list[tuple[float, ...]] = []
 
     def run_forward(self, slots: list[float]) -> None:
         """Compute the group's results into their slots."""
@@ -93,22 +100,24 @@ class _Group:
             start += size
 
 
-class _Single(_Group):
-    """A group of one node, run with plain calls of the table's functions: for a node on
-    its own (a chain has nothing else at its depth) they cost a fraction of a batch."""
+class _Single(_Step):
+    """One node, run with plain calls of the table's functions: for a node on its own (a
+    chain has nothing else at its depth) they cost a fraction of a batch."""
 
     def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
-        super().__init__(op_name, start, operand_slots)
+        super().__init__(op_name, start, 1)
         ((self.a, *b),) = operand_slots
         self.b = b[0] if b else None
         self.rule = OPS[op_name].backward
 
     def run_forward(self, slots: list[float]) -> None:
+        """Compute the node's result into its slot."""
         b = self.b
         a = slots[self.a]
         slots[self.start] = self.forward(a) if b is None else self.forward(a, slots[b])
 
     def run_backward(self, slots: list[float], contributions: list[float]) -> None:
+        """Send the node's gradient contributions to their operands' places."""
         (g,) = self.gradients(contributions)
         b, out, a = self.b, slots[self.start], slots[self.a]
         sent = self.rule(g, out, a) if b is None else self.rule(g, out, a, slots[b])
@@ -164,7 +173,7 @@ class Tape:
         self,
         n_leaves: int,
         frozen: list[float],
-        groups: list[_Group],
+        groups: list[_Step],
         n_contributions: int,
         leaf_sums: _Sums,
         root_slot: int,
@@ -256,7 +265,7 @@ def compile_graph(root: Value, leaves: Sequence[Value]) -> Tape:
     if root._a is not None:  # the root is alone at the greatest depth
         by_group[(depth[root], root._op)] = [root]
 
-    groups: list[_Group] = []
+    groups: list[_Step] = []
     members: list[list[Value]] = []
     next_slot = len(leaves) + len(frozen)
     n_contributions = 0
