@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from micrograd import MLP, Value
 from micrograd.demo import demo_loss, demo_model
 from micrograd.losses import sum_of_squares
-from micrograd.tape import compile_graph
+from micrograd.tape import BACKENDS, compile_graph
 from micrograd.train import NonFiniteLossError, train
 from tests.micrograd.expressions import EDGES, MODERATE, Program, micrograd_apply, programs, run
 
@@ -141,43 +141,48 @@ def test_compiled_training_stops_at_the_same_non_finite_step_as_eager():
     assert all(math.isfinite(x) for x in outcomes[1][1])
 
 
-def test_leaves_outside_the_graph_get_zero_and_a_leaf_root_gets_one():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_leaves_outside_the_graph_get_zero_and_a_leaf_root_gets_one(backend):
     a, unused = Value(2.0), Value(5.0)
-    tape = compile_graph(a * 3.0, [a, unused])
+    tape = compile_graph(a * 3.0, [a, unused], backend=backend)
     assert tape.forward([4.0, 1.0]) == 12.0
     assert tape.backward() == [3.0, 0.0]
-    lone = compile_graph(a, [a])
+    lone = compile_graph(a, [a], backend=backend)
     assert lone.forward([7.0]) == 7.0 and lone.backward() == [1.0]
 
 
-def test_a_leaf_given_twice_reads_its_first_value_and_gets_its_gradient_twice():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_leaf_given_twice_reads_its_first_value_and_gets_its_gradient_twice(backend):
     a = Value(2.0)
-    tape = compile_graph(a * a, [a, a])
+    tape = compile_graph(a * a, [a, a], backend=backend)
     assert tape.forward([3.0, 3.0]) == 9.0
     assert tape.backward() == [6.0, 6.0]
 
 
-def test_compile_graph_refuses_a_leaf_that_is_not_a_leaf():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compile_graph_refuses_a_leaf_that_is_not_a_leaf(backend):
     a = Value(2.0)
     b = a * 2.0
     with pytest.raises(ValueError, match=r"leaves\[1\] must be a leaf Value"):
-        compile_graph(b + 1.0, [a, b])
+        compile_graph(b + 1.0, [a, b], backend=backend)
 
 
-def test_forward_needs_one_number_per_leaf():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_needs_one_number_per_leaf(backend):
     a = Value(2.0)
-    tape = compile_graph(a.exp(), [a])
+    tape = compile_graph(a.exp(), [a], backend=backend)
     with pytest.raises(ValueError, match="expected 1 leaf values, got 2"):
         tape.forward([1.0, 2.0])
     with pytest.raises(TypeError, match="needs a real number"):
         tape.forward(["x"])
 
 
-def test_a_chain_deeper_than_the_recursion_limit_replays():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_chain_deeper_than_the_recursion_limit_replays(backend):
     x = Value(1.0)
     out = x
     for _ in range(5_000):
         out = out * 1.0 + 1.0
-    tape = compile_graph(out, [x])
+    tape = compile_graph(out, [x], backend=backend)
     assert tape.forward([2.0]) == 5_002.0
     assert tape.backward() == [1.0]
