@@ -43,11 +43,13 @@ def reference_run(
     on_step: Callable[[int, float], None] | None = None,
     compiled: bool = True,
     layers: Sequence[int] = LAYERS,
+    backend: str = "python",
 ) -> list[float]:
     """Train a fresh reference model from ``seed`` and return the loss at every step.
     ``compiled=False`` rebuilds the graph at every step instead of replaying a traced tape;
-    the losses are the same bit for bit."""
+    the losses are the same bit for bit. ``backend`` is the tape's (``micrograd.train``)."""
     model = demo_model(seed, layers)
+    loss_fn = lambda: demo_loss(model)  # noqa: E731
     return train(
-        model, lambda: demo_loss(model), steps=steps, lr=lr, on_step=on_step, compiled=compiled
+        model, loss_fn, steps=steps, lr=lr, on_step=on_step, compiled=compiled, backend=backend
     )

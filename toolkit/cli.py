@@ -14,7 +14,7 @@ import micrograd
 from micrograd.demo import LR, STEPS, reference_run
 from micrograd.train import NonFiniteLossError
 from toolkit import cli_experiment, cli_graph, cli_model
-from toolkit.cli_types import EAGER_HELP, FinitePositiveFloat
+from toolkit.cli_types import EAGER_HELP, NUMPY_HELP, FinitePositiveFloat, replay_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +38,8 @@ def main() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the losses as one JSON document.")
 @click.option("--eager", is_flag=True, help=EAGER_HELP)
-def demo(seed: int, steps: int, lr: float, as_json: bool, eager: bool) -> None:
+@click.option("--numpy", is_flag=True, help=NUMPY_HELP)
+def demo(seed: int, steps: int, lr: float, as_json: bool, eager: bool, numpy: bool) -> None:
     """Train the reference MLP (3 -> 4 -> 4 -> 1, tanh) on four points and print the loss
     at every step.
 
@@ -47,8 +48,9 @@ def demo(seed: int, steps: int, lr: float, as_json: bool, eager: bool) -> None:
       micrograd demo --seed 3 --steps 50 --lr 0.05
     """
     print_step = None if as_json else _print_loss
+    replay = replay_options(eager, numpy)
     try:
-        losses = reference_run(seed, steps=steps, lr=lr, on_step=print_step, compiled=not eager)
+        losses = reference_run(seed, steps=steps, lr=lr, on_step=print_step, **replay)
     except NonFiniteLossError as error:
         raise click.ClickException(str(error)) from None
     if as_json:

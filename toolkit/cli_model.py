@@ -19,10 +19,12 @@ from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
 from toolkit.cli_types import (
     EAGER_HELP,
+    NUMPY_HELP,
     BadFile,
     FinitePositiveFloat,
     LayerSizes,
     input_file_errors,
+    replay_options,
 )
 from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
 from toolkit.model_io import (
@@ -112,6 +114,7 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("--eager", is_flag=True, help=EAGER_HELP)
+@click.option("--numpy", is_flag=True, help=NUMPY_HELP)
 def train_command(
     data: tuple[str, list[list[float]], list[float]],
     layers: tuple[int, ...],
@@ -123,6 +126,7 @@ def train_command(
     output: Path,
     force: bool,
     eager: bool,
+    numpy: bool,
 ) -> None:
     """Train an MLP on a data set (sum-of-squares loss, plain SGD) and save it as JSON.
 
@@ -134,6 +138,7 @@ def train_command(
       micrograd train --data demo --layers 4,4,1 --steps 50 --lr 0.05 --seed 0 -o model.json
     """
     name, xs, ys = data
+    replay = replay_options(eager, numpy)
     if output.exists() and not force:
         raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
     if not output.absolute().parent.is_dir():
@@ -150,7 +155,7 @@ def train_command(
                 lr=lr,
                 seed=seed,
                 on_step=on_step,
-                compiled=not eager,
+                **replay,
             )
     except NonFiniteLossError as error:
         raise click.ClickException(f"{error}; no model written") from None

@@ -32,13 +32,14 @@ def fit(
     seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
     compiled: bool = True,
+    backend: str = "python",
 ) -> tuple[MLP, dict[str, Any]]:
     """A fresh ``MLP(len(xs[0]), layers, ...)`` trained with sum-of-squares loss and plain
     SGD, and the training record to keep with it (seed, learning rate, steps, the loss at
     every step, and ``final_loss``, the loss of the returned parameters). The graph is traced
     once and replayed (``compiled=False`` rebuilds it at every step, with the same result bit
-    for bit). Raises
-    ``NonFiniteLossError`` naming the step if the loss stops being finite.
+    for bit; ``backend="numpy"`` replays it with NumPy arrays, see ``micrograd.train``).
+    Raises ``NonFiniteLossError`` naming the step if the loss stops being finite.
 
     >>> from toolkit.datasets import demo
     >>> model, record = fit(*demo(), layers=[4, 4, 1], steps=50, lr=0.05, seed=0)
@@ -50,7 +51,9 @@ def fit(
     def loss():
         return sum_of_squares([model(x) for x in xs], ys)
 
-    history = train(model, loss, steps=steps, lr=lr, on_step=on_step, compiled=compiled)
+    history = train(
+        model, loss, steps=steps, lr=lr, on_step=on_step, compiled=compiled, backend=backend
+    )
     final_loss = loss().data
     if not math.isfinite(final_loss):
         raise NonFiniteLossError(f"loss became {final_loss} after the last step ({steps - 1})")

@@ -96,3 +96,16 @@ def test_demo_eager_and_compiled_print_the_same_losses():
     assert compiled.exit_code == eager.exit_code == 0
     assert json.loads(compiled.output)["losses"] == json.loads(eager.output)["losses"]
     assert json.loads(eager.output)["losses"] == reference_run(4, compiled=False)
+
+
+def test_demo_with_numpy_prints_the_losses_within_1e_12_and_refuses_eager_too():
+    numpy = invoke("demo", "--seed", "4", "--json", "--numpy")
+    assert numpy.exit_code == 0, numpy.output
+    losses, expected = json.loads(numpy.output)["losses"], reference_run(4)
+    assert len(losses) == len(expected) == 50
+    assert all(abs(ours - theirs) <= 1e-12 * theirs for ours, theirs in zip(losses, expected))
+    both = invoke("demo", "--numpy", "--eager")
+    assert both.exit_code == 2
+    assert both.output.strip().splitlines()[-1] == (
+        "Error: --eager and --numpy exclude each other: choose one"
+    )

@@ -183,6 +183,7 @@ def test_diverging_training_names_the_step_and_writes_nothing(trained, tmp_path)
         (["--steps", "0"], "--steps"),
         (["--lr", "nan"], "must be a finite number greater than 0"),
         (["-o", "no/such/folder/m.json"], "does not exist"),
+        (["--eager", "--numpy"], "--eager and --numpy exclude each other: choose one"),
     ],
 )
 def test_bad_train_options_exit_2_with_one_line(tmp_path, monkeypatch, args, message):
@@ -190,6 +191,15 @@ def test_bad_train_options_exit_2_with_one_line(tmp_path, monkeypatch, args, mes
     result = invoke("train", *(["-o", "m.json"] if "-o" not in args else []), *args)
     assert_one_line_error(result, message)
     assert not (tmp_path / "m.json").exists()
+
+
+def test_train_with_numpy_saves_the_reference_model_within_1e_12(trained, tmp_path):
+    path = tmp_path / "numpy.json"
+    result = invoke("train", "--data", "demo", "--steps", 50, "--seed", 0, "-o", path, "--numpy")
+    assert result.exit_code == 0, result.output
+    ours, theirs = load_model(path).model.state_dict(), load_model(trained[0]).model.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(abs(ours[k] - theirs[k]) <= 1e-12 * abs(theirs[k]) for k in ours)
 
 
 def test_bad_csv_data_is_reported_with_its_line_number(tmp_path):
