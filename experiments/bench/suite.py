@@ -99,6 +99,18 @@ class ReferenceWorker:
         self.process.wait(timeout=30)
 
 
+NUMPY_TOLERANCE = 1e-12  # what the NumPy tape promises against eager, relative
+
+
+def compiled_variants(replayed: Callable[[str], Run]) -> list[Variant]:
+    """The compiled replay on each backend: ``replayed(backend)`` traces the workload's
+    graph and returns its timed run. The pure-Python tape must be bit-identical to eager."""
+    return [
+        Variant("compiled", replayed("python"), 0.0),
+        Variant("compiled, numpy", replayed("numpy"), NUMPY_TOLERANCE),
+    ]
+
+
 def _moons_setup() -> tuple[list, list, MLP]:
     xs, ys = moons(workloads.MOONS_POINTS, seed=0)
     sizes = workloads.MOONS_SIZES
@@ -120,21 +132,24 @@ def moons_variants(reference: ReferenceWorker | None, torch) -> list[Variant]:
         zero = lambda _: model.zero_grad()  # noqa: E731
         return timed(lambda: workloads.moons_step(model, params, xs, ys, Value, zero))
 
-    tape = compile_graph(workloads.moons_loss(model, params, xs, ys, Value), params)
+    def replayed(backend: str) -> Run:
+        tape = compile_graph(workloads.moons_loss(model, params, xs, ys, Value), params, backend)
 
-    def compiled() -> tuple[float, object]:
-        reset()
+        def run() -> tuple[float, object]:
+            reset()
 
-        def step() -> dict:  # what train(..., compiled=True) does at each step
-            loss = tape.forward([p.data for p in params])
-            for p, g in zip(params, tape.backward()):
-                p.grad = g
-            sgd_step(params, workloads.MOONS_LR)
-            return {"loss": loss, "params": [p.data for p in params]}
+            def step() -> dict:  # what train(..., compiled=True) does at each step
+                loss = tape.forward([p.data for p in params])
+                for p, g in zip(params, tape.backward()):
+                    p.grad = g
+                sgd_step(params, workloads.MOONS_LR)
+                return {"loss": loss, "params": [p.data for p in params]}
 
-        return timed(step)
+            return timed(step)
 
-    variants = [Variant("eager", eager, 0.0), Variant("compiled", compiled, 0.0)]
+        return run
+
+    variants = [Variant("eager", eager, 0.0), *compiled_variants(replayed)]
     variants.append(
         Variant("floats", lambda: timed(lambda: floats.moons_step_floats(initial, xs, ys)), 1e-12)
     )
@@ -164,7 +179,7 @@ def _torch_zero(params) -> None:
 def reference_run_variants(reference: ReferenceWorker | None, torch) -> list[Variant]:
     initial = [p.data for p in demo_model(0).parameters()]
 
-    def ours(compiled: bool) -> Run:
+    def ours(compiled: bool, backend: str = "python") -> Run:
         def run() -> tuple[float, object]:
             model = demo_model(0)
             seconds, losses = timed(
@@ -174,13 +189,14 @@ def reference_run_variants(reference: ReferenceWorker | None, torch) -> list[Var
                     steps=workloads.REFERENCE_STEPS,
                     lr=workloads.REFERENCE_LR,
                     compiled=compiled,
+                    backend=backend,
                 )
             )
             return seconds, {"losses": losses, "params": [p.data for p in model.parameters()]}
 
         return run
 
-    variants = [Variant("eager", ours(False), 0.0), Variant("compiled", ours(True), 0.0)]
+    variants = [Variant("eager", ours(False), 0.0), *compiled_variants(lambda b: ours(True, b))]
     variants.append(
         Variant("floats", lambda: timed(lambda: floats.reference_run_floats(initial)), 1e-9)
     )
@@ -204,19 +220,19 @@ def chain_variants(reference, torch, length: int, repeat: int) -> list[Variant]:
     def eager() -> tuple[float, object]:
         return timed(lambda: [workloads.chain_backward(Value, length) for _ in range(repeat)][-1])
 
-    x = Value(0.5)
-    tape = compile_graph(workloads.chain(x, length), [x])
+    def replayed(backend: str) -> Run:
+        x = Value(0.5)
+        tape = compile_graph(workloads.chain(x, length), [x], backend)
 
-    def compiled() -> tuple[float, object]:
         def work() -> dict:
             for _ in range(repeat):
                 value = tape.forward([0.5])
                 (grad,) = tape.backward()
             return {"value": value, "grad": grad}
 
-        return timed(work)
+        return lambda: timed(work)
 
-    variants = [Variant("eager", eager, 0.0), Variant("compiled", compiled, 0.0)]
+    variants = [Variant("eager", eager, 0.0), *compiled_variants(replayed)]
     variants.append(
         Variant(
             "floats",
@@ -236,23 +252,23 @@ def chain_variants(reference, torch, length: int, repeat: int) -> list[Variant]:
 
 def wide_variants(reference, torch) -> list[Variant]:
     a, b = workloads.wide_numbers()
-    leaves = [Value(v) for v in a + b]
     n = len(a)
-    tape = compile_graph(
-        workloads.pairwise_sum([x * y for x, y in zip(leaves[:n], leaves[n:])]), leaves
-    )
 
-    def compiled() -> tuple[float, object]:
+    def replayed(backend: str) -> Run:
+        leaves = [Value(v) for v in a + b]
+        products = [x * y for x, y in zip(leaves[:n], leaves[n:])]
+        tape = compile_graph(workloads.pairwise_sum(products), leaves, backend)
+
         def work() -> dict:
             value = tape.forward(a + b)
             grads = tape.backward()
             return {"value": value, "grads": grads[:5] + grads[n : n + 5]}
 
-        return timed(work)
+        return lambda: timed(work)
 
     variants = [
         Variant("eager", lambda: timed(lambda: workloads.wide_sum(Value, a, b)), 0.0),
-        Variant("compiled", compiled, 0.0),
+        *compiled_variants(replayed),
         Variant("floats", lambda: timed(lambda: floats.wide_floats(a, b)), 0.0),
     ]
     if reference:

@@ -50,5 +50,6 @@ def test_a_partial_run_writes_its_own_report_beside_the_full_one(tmp_path, monke
     assert list(report["workloads"]) == ["chain"]
     rows = report["workloads"]["chain"]
     assert rows["compiled"]["checked"] == "bit-identical"
+    assert rows["compiled, numpy"]["checked"] == "within 1e-12"
     assert rows["floats"]["checked"] == "within 1e-12"
     assert "reference" not in rows
