@@ -148,12 +148,15 @@ _ARRAY_RULES = {name: array_rule(op) for name, op in OPS.items()}
 
 
 class _ArrayGroup:
-    """Nodes of one operation at one depth, in slots ``start:stop``; ``operands[p]`` holds
-    the slot of every node's operand ``p``."""
+    """Nodes of one operation at one depth, in slots ``start:stop`` of the tape's ``values``
+    and ``grads``; ``operands[p]`` holds the slot of every node's operand ``p``."""
 
-    def __init__(self, op_name: str, start: int, operands: list[Array]) -> None:
+    def __init__(
+        self, op_name: str, start: int, operands: list[Array], values: Array, grads: Array
+    ) -> None:
         self.forward = ARRAY_FORWARD[op_name]
         self.rule = _ARRAY_RULES[op_name]
+        self.values, self.grads = values, grads
         self.start = start
         self.stop = start + len(operands[0])
         self.operands = operands
@@ -161,12 +164,14 @@ class _ArrayGroup:
         self.distinct = [len(np.unique(slots)) == len(slots) for slots in operands]
         self.operand_values: list[Array] = []
 
-    def run_forward(self, values: Array) -> None:
+    def run_forward(self) -> None:
+        values = self.values
         self.operand_values = [values[slots] for slots in self.operands]
         values[self.start : self.stop] = self.forward(*self.operand_values)
 
-    def run_backward(self, values: Array, grads: Array) -> None:
-        g, out = grads[self.start : self.stop], values[self.start : self.stop]
+    def run_backward(self) -> None:
+        grads = self.grads
+        g, out = grads[self.start : self.stop], self.values[self.start : self.stop]
         sent = self.rule(g, out, *self.operand_values)
         for slots, distinct, contributions in zip(self.operands, self.distinct, sent):
             if distinct:
@@ -178,26 +183,35 @@ class _ArrayGroup:
 class _FewNodes:
     """A group of a few nodes, run node by node with the table's own scalar functions: a
     NumPy call costs microseconds however small its arrays, so for a handful of nodes (a
-    chain has one at each depth) plain calls are several times faster."""
+    chain has one at each depth) plain calls are several times faster. They read and write
+    the arrays through memoryviews, whose items are plain floats."""
 
-    def __init__(self, op_name: str, start: int, operands: list[Array]) -> None:
+    def __init__(
+        self, op_name: str, start: int, operands: list[Array], values: Array, grads: Array
+    ) -> None:
         op = OPS[op_name]
         self.forward = op.forward
         self.rule = op.backward
+        self.values, self.grads = memoryview(values), memoryview(grads)
         slots = range(start, start + len(operands[0]))
-        self.nodes = list(zip(slots, *(slots_of.tolist() for slots_of in operands)))
+        b_slots = operands[1].tolist() if op.arity == 2 else [None] * len(slots)
+        self.nodes = list(zip(slots, operands[0].tolist(), b_slots))
 
-    def run_forward(self, values: Array) -> None:
-        forward, value = self.forward, values.item
-        for slot, *operands in self.nodes:
-            values[slot] = forward(*map(value, operands))
+    def run_forward(self) -> None:
+        forward, values = self.forward, self.values
+        for slot, a, b in self.nodes:
+            values[slot] = forward(values[a]) if b is None else forward(values[a], values[b])
 
-    def run_backward(self, values: Array, grads: Array) -> None:
-        rule, value, grad = self.rule, values.item, grads.item
-        for slot, *operands in self.nodes:
-            sent = rule(grad(slot), value(slot), *map(value, operands))
-            for operand, contribution in zip(operands, sent):
-                grads[operand] = grad(operand) + contribution
+    def run_backward(self) -> None:
+        rule, values, grads = self.rule, self.values, self.grads
+        for slot, a, b in self.nodes:
+            if b is None:
+                (to_a,) = rule(grads[slot], values[slot], values[a])
+                grads[a] += to_a
+            else:
+                to_a, to_b = rule(grads[slot], values[slot], values[a], values[b])
+                grads[a] += to_a  # a first: in `x * x` both land on x, as in eager
+                grads[b] += to_b
 
 
 # Groups of up to this many nodes run node by node (_FewNodes); larger ones as arrays.
@@ -212,6 +226,7 @@ class ArrayTape:
     def __init__(self, layout: Layout) -> None:
         self._n_leaves = len(layout.leaves)
         self._values = np.zeros(layout.n_slots)
+        self._grads = np.zeros(layout.n_slots)
         first_frozen = self._n_leaves
         self._values[first_frozen : first_frozen + len(layout.frozen)] = [
             node.data for node in layout.frozen
@@ -224,6 +239,8 @@ class ArrayTape:
                     np.array([layout.slot[node._prev[p]] for node in nodes], dtype=np.intp)
                     for p in range(OPS[op_name].arity)
                 ],
+                self._values,
+                self._grads,
             )
             for op_name, start, nodes in layout.groups
         ]
@@ -241,14 +258,15 @@ class ArrayTape:
         slots[: self._n_leaves] = leaf_numbers(values, self._n_leaves)
         with np.errstate(all="ignore"):  # IEEE results (inf, nan) are the point, not errors
             for group in self._groups:
-                group.run_forward(slots)
+                group.run_forward()
         return float(slots[self._root_slot])
 
     def backward(self) -> list[float]:
         """d root / d leaf for each leaf given to ``compile_graph``, at the last ``forward``."""
-        grads = np.zeros(len(self._values))
+        grads = self._grads
+        grads.fill(0.0)
         grads[self._root_slot] = 1.0
         with np.errstate(all="ignore"):
             for group in reversed(self._groups):
-                group.run_backward(self._values, grads)
+                group.run_backward()
         return grads[self._leaf_slots].tolist()
