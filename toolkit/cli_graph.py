@@ -14,7 +14,7 @@ from micrograd.engine import Value
 from micrograd.losses import sum_of_squares
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
-from toolkit.cli_types import BadFile, FiniteNumbers, input_file_errors
+from toolkit.cli_types import FORCE_HELP, BadFile, FiniteNumbers, check_output, input_file_errors
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.graph import FORMATS, GraphFormatError, load_graph, save_graph, to_networkx
@@ -67,6 +67,7 @@ def graph() -> None:
     help="node-link (JSON) or graphml.",
 )
 @click.option("--no-grads", is_flag=True, help="Leave gradients out (backward is not run).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def export_command(
     model_file: str | None,
     input_values: tuple[float, ...] | None,
@@ -75,6 +76,7 @@ def export_command(
     output: str,
     file_format: str,
     no_grads: bool,
+    force: bool,
 ) -> None:
     """Write the computation graph of a model (MODEL_FILE, or the built-in demo MLP) on one
     input or over a data set, with every gradient filled in by backward. Inputs are
@@ -90,6 +92,7 @@ def export_command(
             "give either --input X1,X2,... (the forward graph of one input) "
             "or --loss DATASET (the loss graph over a data set)"
         )
+    check_output(output, force)
     model, whose = _model(model_file, seed)
     if input_values is not None:
         root = _forward(model, input_values)
@@ -146,7 +149,8 @@ def analyze_command(graph_file: str, as_json: bool, top: int) -> None:
     show_default=True,
     help="Larger graphs are drawn as a summary (nodes per level, counts by op).",
 )
-def draw_command(graph_file: str, output: str, max_nodes: int) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def draw_command(graph_file: str, output: str, max_nodes: int, force: bool) -> None:
     """Draw a graph file, left to right from the leaves to the root, each node with its
     data and grad, nodes that feed several results outlined in red.
 
@@ -158,6 +162,7 @@ def draw_command(graph_file: str, output: str, max_nodes: int) -> None:
         drawing_format(output)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'-o' / '--output'") from None
+    check_output(output, force)
     G = _load(graph_file)
     try:
         drawn = draw(G, output, max_nodes=max_nodes)

@@ -19,10 +19,12 @@ from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
 from toolkit.cli_types import (
     EAGER_HELP,
+    FORCE_HELP,
     NUMPY_HELP,
     BadFile,
     FinitePositiveFloat,
     LayerSizes,
+    check_output,
     input_file_errors,
     replay_options,
 )
@@ -112,7 +114,7 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     required=True,
     help="Model file to write (JSON).",
 )
-@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--eager", is_flag=True, help=EAGER_HELP)
 @click.option("--numpy", is_flag=True, help=NUMPY_HELP)
 def train_command(
@@ -139,10 +141,7 @@ def train_command(
     """
     name, xs, ys = data
     replay = replay_options(eager, numpy)
-    if output.exists() and not force:
-        raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
-    if not output.absolute().parent.is_dir():
-        raise click.UsageError(f"{output}: folder {output.absolute().parent} does not exist")
+    check_output(output, force)
     try:
         with _loss_reporter(steps) as on_step:
             trained, record = fit(

@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -18,6 +19,7 @@ __all__ = [
     "FiniteNumbers",
     "FinitePositiveFloat",
     "LayerSizes",
+    "check_output",
     "input_file_errors",
     "replay_options",
 ]
@@ -30,6 +32,25 @@ EAGER_HELP = (
     "Rebuild the graph at every step instead of replaying the graph traced at the first "
     "(slower; the same numbers bit for bit)."
 )
+FORCE_HELP = "Overwrite the output file if it exists."
+
+
+def check_output(output: str | os.PathLike[str], force: bool) -> None:
+    """Refuse, before any work is done, an output file that exists (unless ``force``) or
+    whose folder does not: nothing already saved is overwritten by accident.
+
+    >>> check_output("no/such/folder/out.json", force=False)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.UsageError: no/such/folder/out.json: folder no/such/folder does not exist
+    """
+    path = Path(output)
+    if path.exists() and not force:
+        raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
+    if not path.absolute().parent.is_dir():
+        raise click.UsageError(f"{output}: folder {path.parent} does not exist")
+
+
 NUMPY_HELP = (
     "Replay the traced graph with NumPy arrays (faster on large graphs; the same numbers "
     "within 1e-12 relative)."

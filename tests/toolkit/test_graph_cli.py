@@ -109,16 +109,17 @@ def test_draw_writes_the_image_and_says_what_it_drew(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["export", "-o", "g.json"], "give either --input X1,X2,... (the forward graph"),
-        (["export", "--input", "1,2,3", "--loss", "demo", "-o", "g.json"], "give either"),
-        (["export", "--input", "1,2", "-o", "g.json"], "the model takes 3 inputs, got 2"),
-        (["export", "--input", "1,x,2", "-o", "g.json"], "'--input': 'x' is not a number"),
-        (["export", "--loss", "iris", "-o", "g.json"], "unknown data set 'iris'"),
-        (["export", "--loss", "moons", "-o", "g.json"], "moons has 2 inputs per row but"),
-        (["export", "--input", "1,2,3", "--format", "dot", "-o", "g.json"], "'dot' is not one"),
+        (["export", "-o", "out.json"], "give either --input X1,X2,... (the forward graph"),
+        (["export", "--input", "1,2,3", "--loss", "demo", "-o", "out.json"], "give either"),
+        (["export", "--input", "1,2", "-o", "out.json"], "the model takes 3 inputs, got 2"),
+        (["export", "--input", "1,x,2", "-o", "out.json"], "'--input': 'x' is not a number"),
+        (["export", "--loss", "iris", "-o", "out.json"], "unknown data set 'iris'"),
+        (["export", "--loss", "moons", "-o", "out.json"], "moons has 2 inputs per row but"),
+        (["export", "--input", "1,2,3", "--format", "dot", "-o", "out.json"], "'dot' is not one"),
         (["export", "--input", "1,2,3"], "Missing option '-o' / '--output'"),
-        (["export", "--input", "1,2,3", "-o", "no/such/dir/g.json"], "cannot write no/such"),
-        (["export", "missing.json", "--input", "1,2,3", "-o", "g.json"], "does not exist"),
+        (["export", "--input", "1,2,3", "-o", "no/such/dir/g.json"], "folder no/such/dir does not"),
+        (["export", "missing.json", "--input", "1,2,3", "-o", "out.json"], "does not exist"),
+        (["export", "--input", "1,2,3", "-o", "g.json"], "g.json already exists; pass --force"),
         (["analyze", "missing.json"], "'missing.json' does not exist"),
         (["analyze", "g.json", "--top", "0"], "--top"),
         (["draw", "g.json", "-o", "g.pdf"], "must end in .png or .svg"),
@@ -172,6 +173,24 @@ def corrupt(text: str, kind: str) -> str:
         edge = next(e for e in document["edges"] if e["target"] == root and e["position"] == 0)
         edge["source"] = root
     return json.dumps(document)
+
+
+def test_export_and_draw_keep_an_existing_file_unless_force_is_given(tmp_path):
+    graph_path, image = tmp_path / "g.json", tmp_path / "g.png"
+    image.write_bytes(b"an image kept from before")
+    loss = demo_loss(demo_model(0))
+    save_graph(loss, graph_path)
+    before = graph_path.read_text()
+    refused = invoke("graph", "export", "--input", "1,2,3", "-o", graph_path)
+    assert refused.exit_code == 2 and graph_path.read_text() == before
+    refused = invoke("graph", "draw", graph_path, "-o", image)
+    assert refused.exit_code == 2 and image.read_bytes() == b"an image kept from before"
+    forced = invoke("graph", "export", "--input", "1,2,3", "-o", graph_path, "--force")
+    assert forced.exit_code == 0, forced.output
+    forward_nodes = len(topological_order(demo_model(0)([1.0, 2.0, 3.0])))
+    assert load_graph(graph_path).number_of_nodes() == forward_nodes < len(topological_order(loss))
+    forced = invoke("graph", "draw", graph_path, "-o", image, "--force")
+    assert forced.exit_code == 0 and image.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(
