@@ -28,7 +28,7 @@ import operator
 from collections.abc import Callable, Iterable
 from itertools import repeat
 
-from micrograd.ops import RULE_ARGUMENTS, RULE_FUNCTIONS, Op, reads
+from micrograd.ops import RULE_FUNCTIONS, Op, reads, rule_lambda_source
 
 __all__ = ["BatchedRule", "batched_rule", "batched_source"]
 
@@ -90,7 +90,6 @@ def batched_source(op: Op) -> str:
     >>> batched_source(OPS["relu"])
     'lambda g, out, a: (_map(lambda g, out: 0.0 if out <= 0.0 else g, g, out),)'
     """
-    arguments = RULE_ARGUMENTS[: 2 + op.arity]
     parts = []
     for rule in op.rules:
         expression = ast.parse(rule, mode="eval").body
@@ -98,7 +97,7 @@ def batched_source(op: Op) -> str:
             parts.append(_batched(expression))
         else:  # no sequence to set the length: one copy per node
             parts.append(f"[{ast.unparse(expression)}] * len(g)")
-    return f"lambda {', '.join(arguments)}: ({', '.join(parts)},)"
+    return rule_lambda_source(op.arity, parts)
 
 
 def batched_rule(op: Op) -> BatchedRule:

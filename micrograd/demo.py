@@ -49,7 +49,12 @@ def reference_run(
     ``compiled=False`` rebuilds the graph at every step instead of replaying a traced tape;
     the losses are the same bit for bit. ``backend`` is the tape's (``micrograd.train``)."""
     model = demo_model(seed, layers)
-    loss_fn = lambda: demo_loss(model)  # noqa: E731
     return train(
-        model, loss_fn, steps=steps, lr=lr, on_step=on_step, compiled=compiled, backend=backend
+        model,
+        lambda: demo_loss(model),
+        steps=steps,
+        lr=lr,
+        on_step=on_step,
+        compiled=compiled,
+        backend=backend,
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -41,6 +41,7 @@ __all__ = [
     "ieee_pow",
     "reads",
     "relu",
+    "rule_lambda_source",
     "rule_reads",
     "sigmoid",
 ]
@@ -135,6 +136,16 @@ RULE_FUNCTIONS: Mapping[str, Callable[..., float]] = MappingProxyType(
 )
 
 
+def rule_lambda_source(arity: int, parts: Iterable[str]) -> str:
+    """The source of a lambda over the rule arguments of an operation with ``arity``
+    operands, returning ``parts`` (one expression per operand) as a tuple.
+
+    >>> rule_lambda_source(1, ["g * out"])
+    'lambda g, out, a: (g * out,)'
+    """
+    return f"lambda {', '.join(RULE_ARGUMENTS[: 2 + arity])}: ({', '.join(parts)},)"
+
+
 def rule_reads(rule: str) -> list[str]:
     """The rule arguments that the expression ``rule`` reads, in ``RULE_ARGUMENTS`` order.
 
@@ -206,8 +217,7 @@ class Op:
             raise ValueError(f"{self.name}: {self.arity} operand(s) but {len(self.rules)} rules")
         for rule in self.rules:
             _check_rule(self.name, self.arity, rule)
-        parameters = ", ".join(RULE_ARGUMENTS[: 2 + self.arity])
-        source = f"lambda {parameters}: ({', '.join(self.rules)},)"
+        source = rule_lambda_source(self.arity, self.rules)
         function = eval(compile(source, f"<rule of {self.name}>", "eval"), dict(RULE_FUNCTIONS))
         object.__setattr__(self, "backward", function)
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import add, itemgetter
+from typing import Protocol
 
 from micrograd.batched import batched_rule
 from micrograd.engine import Value, as_float, topological_order
@@ -46,6 +47,7 @@ from micrograd.ops import OPS
 __all__ = [
     "BACKENDS",
     "Layout",
+    "Replay",
     "Tape",
     "check_backend",
     "compile_graph",
@@ -187,8 +189,9 @@ class _Sums:
         return sums if self._unsort is None else list(self._unsort(sums))
 
 
-def leaf_numbers(values: Sequence[float], n_leaves: int) -> list[float]:
-    """``values`` as floats, checked to be ``n_leaves`` real numbers.
+def leaf_numbers(values: Sequence[float], n_leaves: int, tape: str = "Tape") -> list[float]:
+    """``values`` as floats, checked to be ``n_leaves`` real numbers (for ``tape``'s
+    ``forward()``, named in errors).
 
     >>> leaf_numbers([1, 2.5], 2)
     [1.0, 2.5]
@@ -197,7 +200,7 @@ def leaf_numbers(values: Sequence[float], n_leaves: int) -> list[float]:
         raise ValueError(f"expected {n_leaves} leaf values, got {len(values)}")
     if set(map(type, values)) <= {float}:  # the usual case, checked in C: 10x faster
         return list(values)
-    return [as_float(v, "Tape.forward()") for v in values]
+    return [as_float(v, f"{tape}.forward()") for v in values]
 
 
 class Tape:
@@ -226,7 +229,8 @@ class Tape:
         self._root_among_leaves = root_among_leaves  # where the root is a given leaf: grad 1.0
 
     def __len__(self) -> int:
-        """The number of slots: the graph's nodes, plus leaves given but not in the graph."""
+        """The number of slots: one per leaf given (twice for a leaf given twice, and even if
+        the graph does not use it), then one per other node of the graph."""
         return len(self._values)
 
     def forward(self, values: Sequence[float]) -> float:
@@ -274,7 +278,8 @@ class Layout:
 
     @property
     def n_slots(self) -> int:
-        """The number of slots: the graph's nodes, plus leaves given but not in the graph."""
+        """The number of slots: one per leaf given (twice for a leaf given twice, and even if
+        the graph does not use it), then one per other node of the graph."""
         if self.groups:
             _, start, nodes = self.groups[-1]
             return start + len(nodes)
@@ -331,7 +336,19 @@ def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
     return Layout(root, leaves, frozen, groups, slot, consumers)
 
 
-def compile_graph(root: Value, leaves: Sequence[Value], backend: str = "python") -> Tape:
+class Replay(Protocol):
+    """What ``compile_graph`` returns, on either backend: ``forward(values)`` runs the graph
+    for new leaf values and returns the root's; ``backward()`` returns d root / d leaf for
+    each leaf, at the last ``forward``."""
+
+    def forward(self, values: Sequence[float]) -> float: ...
+
+    def backward(self) -> list[float]: ...
+
+    def __len__(self) -> int: ...
+
+
+def compile_graph(root: Value, leaves: Sequence[Value], backend: str = "python") -> Replay:
     """Trace the graph below ``root`` into a ``Tape`` whose inputs are ``leaves``.
 
     ``leaves`` are leaf nodes (no operands), typically a model's parameters; a leaf given
@@ -340,8 +357,8 @@ def compile_graph(root: Value, leaves: Sequence[Value], backend: str = "python")
     would give, not what Python code that branches on numbers would have built.
 
     ``backend="numpy"`` runs each group as NumPy array operations instead
-    (``micrograd.array_tape``): faster on large graphs, equal to eager within 1e-12
-    relative rather than bit for bit.
+    (``micrograd.array_tape``): faster on large graphs, equal to eager up to rounding
+    rather than bit for bit.
 
     >>> from micrograd import Value
     >>> a = Value(2.0)

@@ -63,8 +63,8 @@ def train(
     of a loss that samples a new minibatch at each call).
 
     ``backend`` says what the compiled replay runs on: ``"python"`` (bit-identical to eager)
-    or ``"numpy"`` (array operations: faster on large graphs, equal to eager within 1e-12
-    relative). The eager loop ignores it.
+    or ``"numpy"`` (array operations: faster on large graphs, equal to eager up to rounding,
+    see ``micrograd.array_tape``). The eager loop ignores it.
     """
     check_backend(backend)
     parameters = model.parameters()

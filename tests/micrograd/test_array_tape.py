@@ -15,7 +15,7 @@ from experiments.bench import workloads
 from micrograd import MLP, Value
 from micrograd.array_tape import ARRAY_FORWARD, array_rule
 from micrograd.demo import demo_loss, demo_model
-from micrograd.ops import OPS
+from micrograd.ops import OPS, Op
 from micrograd.tape import compile_graph
 from micrograd.train import train
 from tests.micrograd.expressions import (
@@ -80,6 +80,26 @@ def test_every_array_rule_agrees_with_the_table(name):
         expected = op.backward(*case)
         for ours, theirs in zip(contributions, expected):
             assert agree(ours, theirs, exact), f"{name} rule at {case}: {ours!r} != {theirs!r}"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "g * ((a > 0.0) + (a > 0.0))",  # booleans as numbers: no array form, node by node
+        "g * -(a > 0.0)",
+        "g or a",
+        "g if not (0.0 < a < 1.0 or a != a) else -g",  # conditions: one array form
+        "(g if a > 0.0 else out) if g and not a else 2.0",
+    ],
+)
+def test_any_rule_means_on_arrays_what_it_means_on_numbers(rule):
+    op = Op("custom", 1, abs, (rule,), "f")
+    cases = [(g, abs(a), a) for a in GRID for g in (1.0, -0.5, 0.0)]
+    with np.errstate(all="ignore"):
+        (sent,) = array_rule(op)(*np.array(cases).T)
+    for case, ours in zip(cases, sent.tolist()):
+        (theirs,) = op.backward(*case)
+        assert agree(ours, theirs, exact=True), f"{rule} at {case}: {ours!r} != {theirs!r}"
 
 
 def eager(program: Program) -> tuple[list[Value], list[Value]]:
