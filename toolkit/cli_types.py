@@ -45,15 +45,20 @@ def check_output(output: str | os.PathLike[str], force: bool) -> None:
     click.exceptions.UsageError: no/such/folder/out.json: folder no/such/folder does not exist
     """
     path = Path(output)
-    if path.exists() and not force:
+    if not str(output) or path.is_dir():
+        raise click.UsageError(f"{str(output)!r} is not a file name")
+    if os.path.lexists(path) and not force:  # lexists: a dangling link is kept too
         raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
-    if not path.absolute().parent.is_dir():
+    folder = path.absolute().parent
+    if not folder.exists():
         raise click.UsageError(f"{output}: folder {path.parent} does not exist")
+    if not folder.is_dir():
+        raise click.UsageError(f"{output}: {path.parent} is not a folder")
 
 
 NUMPY_HELP = (
     "Replay the traced graph with NumPy arrays (faster on large graphs; the same numbers "
-    "within 1e-12 relative)."
+    "up to rounding: within 1e-12 relative unless terms cancel)."
 )
 
 

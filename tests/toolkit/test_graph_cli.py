@@ -120,6 +120,8 @@ def test_draw_writes_the_image_and_says_what_it_drew(tmp_path):
         (["export", "--input", "1,2,3", "-o", "no/such/dir/g.json"], "folder no/such/dir does not"),
         (["export", "missing.json", "--input", "1,2,3", "-o", "out.json"], "does not exist"),
         (["export", "--input", "1,2,3", "-o", "g.json"], "g.json already exists; pass --force"),
+        (["export", "--input", "1,2,3", "-o", ""], "'' is not a file name"),
+        (["export", "--input", "1,2,3", "-o", "g.json/out.json"], "g.json is not a folder"),
         (["analyze", "missing.json"], "'missing.json' does not exist"),
         (["analyze", "g.json", "--top", "0"], "--top"),
         (["draw", "g.json", "-o", "g.pdf"], "must end in .png or .svg"),
@@ -191,6 +193,11 @@ def test_export_and_draw_keep_an_existing_file_unless_force_is_given(tmp_path):
     assert load_graph(graph_path).number_of_nodes() == forward_nodes < len(topological_order(loss))
     forced = invoke("graph", "draw", graph_path, "-o", image, "--force")
     assert forced.exit_code == 0 and image.read_bytes().startswith(b"\x89PNG")
+    dangling = tmp_path / "link.json"
+    dangling.symlink_to(tmp_path / "nowhere.json")
+    refused = invoke("graph", "export", "--input", "1,2,3", "-o", dangling)
+    assert refused.exit_code == 2 and dangling.is_symlink()
+    assert "link.json already exists" in refused.stderr
 
 
 @pytest.mark.parametrize(
