@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from micrograd.engine import Number, Parameter, Value, as_float
+from micrograd.engine import Number, Parameter, Value, as_float, weighted_sum
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -116,7 +115,7 @@ class Neuron(Module):
 
     def _forward(self, xs: list[Value]) -> Value:
         """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked."""
-        total = sum(map(operator.mul, self.w, xs), self.b)
+        total = weighted_sum(self.w, xs, self.b)
         activate = ACTIVATIONS[self.activation]
         return activate(total) if activate else total
 

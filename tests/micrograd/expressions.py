@@ -9,6 +9,7 @@ branches). The root adds up every node that nothing else consumes, so every node
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,12 @@ def torch_apply(torch) -> Callable[..., Any]:
 
 def torch_leaf(torch) -> Callable[[float], Any]:
     return lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def bits(xs: Sequence[float]) -> list[bytes]:
+    """The exact bit patterns: tells 0.0 from -0.0; every NaN compares equal (which NaN
+    survives ``x * y`` can differ between two ways of computing it, as between runs)."""
+    return [b"nan" if math.isnan(x) else struct.pack("<d", x) for x in xs]
 
 
 def close(ours: float, theirs: float, rel: float, scale: float = 0.0) -> bool:

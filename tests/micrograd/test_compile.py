@@ -4,7 +4,6 @@ too, and train(compiled=True) trains exactly as the eager loop does."""
 from __future__ import annotations
 
 import math
-import struct
 
 import pytest
 from hypothesis import given
@@ -15,13 +14,15 @@ from micrograd.demo import demo_loss, demo_model
 from micrograd.losses import sum_of_squares
 from micrograd.tape import BACKENDS, compile_graph
 from micrograd.train import NonFiniteLossError, train
-from tests.micrograd.expressions import EDGES, MODERATE, Program, micrograd_apply, programs, run
-
-
-def bits(xs: list[float]) -> list[bytes]:
-    """The exact bit patterns: tells 0.0 from -0.0; every NaN compares equal (which NaN
-    survives ``x * y`` can differ between the two engines, as it can between runs)."""
-    return [b"nan" if math.isnan(x) else struct.pack("<d", x) for x in xs]
+from tests.micrograd.expressions import (
+    EDGES,
+    MODERATE,
+    Program,
+    bits,
+    micrograd_apply,
+    programs,
+    run,
+)
 
 
 def eager(program: Program) -> tuple[list[Value], Value]:

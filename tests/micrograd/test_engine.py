@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import operator
 import sys
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from micrograd import Constant, Parameter, Value, topological_order
+from micrograd.engine import weighted_sum
 from micrograd.ops import OPS
-from tests.micrograd.expressions import micrograd_apply, programs, run
+from tests.micrograd.expressions import EDGES, MODERATE, bits, micrograd_apply, programs, run
+
+EDGES_OR_MODERATE = st.one_of(MODERATE, EDGES)
 
 
 def test_value_holds_a_float_and_starts_with_zero_grad():
@@ -247,3 +252,28 @@ def test_apply_builds_a_node_from_the_table_and_checks_its_operands():
         Value._apply("pow", a)
     with pytest.raises(TypeError, match="neg takes 1 Value operand"):
         Value._apply("neg", 3.0)
+
+
+@given(
+    st.lists(st.tuples(EDGES_OR_MODERATE, EDGES_OR_MODERATE), max_size=6),
+    EDGES_OR_MODERATE,
+)
+def test_weighted_sum_builds_the_nodes_of_the_written_sum(pairs, bias_value):
+    graphs = []
+    for build in (weighted_sum, lambda w, x, b: sum(map(operator.mul, w, x), b)):
+        weights = [Parameter(w) for w, _ in pairs]
+        inputs = [Value(x) for _, x in pairs]
+        bias = Parameter(bias_value)
+        total = build(weights, inputs, bias)
+        total.backward()
+        leaves = [*weights, *inputs, bias]
+        order = topological_order(total)
+        shape = [
+            (
+                type(node).__qualname__,
+                [leaves.index(p) if p in leaves else order.index(p) for p in node._prev],
+            )
+            for node in order
+        ]
+        graphs.append((shape, bits([n.data for n in order]), bits([v.grad for v in leaves])))
+    assert graphs[0] == graphs[1]
