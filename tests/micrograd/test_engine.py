@@ -277,3 +277,19 @@ def test_weighted_sum_builds_the_nodes_of_the_written_sum(pairs, bias_value):
         ]
         graphs.append((shape, bits([n.data for n in order]), bits([v.grad for v in leaves])))
     assert graphs[0] == graphs[1]
+
+
+def test_backward_runs_the_own_rule_of_a_node_of_another_class():
+    class Twice(Value):
+        """A result node whose class the engine does not know: its _backward still runs."""
+
+        __slots__ = ()
+
+        def _backward(self) -> None:
+            self._a.grad += 2.0 * self.grad
+
+    x = Value(3.0)
+    doubled = Twice(6.0)
+    doubled._a = x
+    (doubled * 5.0).backward()
+    assert x.grad == 10.0
