@@ -147,7 +147,7 @@ class Value:
     _op: ClassVar[str] = ""  # a leaf; each operation's results have a class that names it
 
     def __init__(self, data: Number, *, label: str = "") -> None:
-        self.data = as_float(data, "Value()")
+        self.data = data if type(data) is float else as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
         self._a: Value | None = None

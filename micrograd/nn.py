@@ -266,7 +266,9 @@ def _check_activation(name: str) -> str:
 def _input_values(x: Inputs, expected: int, where: str) -> list[Value]:
     """The inputs as a list of ``Value`` nodes (plain numbers become leaves once here, so
     every neuron of a layer shares them), checked to be ``expected`` many."""
-    if isinstance(x, (Value, numbers.Real)):
+    if type(x) in (list, tuple):  # the usual case, without the slower checks below
+        items = list(x)
+    elif isinstance(x, (Value, numbers.Real)):
         items = [x]
     elif isinstance(x, Iterable) and not isinstance(x, (str, bytes)):
         items = list(x)
