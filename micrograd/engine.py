@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from micrograd.ops import OPS, RULE_FUNCTIONS, Op, rule_reads
 
-__all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order"]
+__all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order", "weighted_sum"]
 
 Number = float | int
 
