@@ -382,12 +382,20 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
     return total
 
 
+# Levels the sort may recurse before an explicit stack takes over: enough for the whole
+# loss graph of a small MLP. With 100 or 200 levels, sorting the 65,818-node moons loss
+# graph took a fifth longer than with the stack alone; with 50, about as long.
+_RECURSION_BUDGET = 50
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, operands before results, ``root`` last.
 
-    Iterative depth-first search visiting operands in order, so the order is deterministic
-    and any depth is fine. The stack holds nodes still to visit; a ``None`` above a node
-    marks one whose operands have all been placed, so it goes into the order next.
+    Depth-first search visiting operands in order, so the order is deterministic. It
+    recurses while the graph is shallow, which sorts a graph of a few hundred nodes a
+    quarter faster than an explicit stack; deeper than ``_RECURSION_BUDGET`` levels, or
+    when the caller is itself near Python's recursion limit, an explicit stack
+    (``_place_below``) goes on in the same order, so any depth is fine.
 
     >>> a = Value(1.0); b = a + a; c = b * a
     >>> [node._op for node in topological_order(c)]
@@ -395,6 +403,42 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     visited: set[Value] = set()
+    try:
+        _place_recursively(root, visited, order, _RECURSION_BUDGET)
+    except RecursionError:  # called from deep recursion already: start over with the stack
+        order.clear()
+        visited.clear()
+        _place_below(root, visited, order)
+    return order
+
+
+def _place_recursively(node: Value, visited: set[Value], order: list[Value], budget: int) -> None:
+    """Append ``node``, after every node below it not yet ``visited``, to ``order``;
+    recursing at most ``budget`` levels, then with ``_place_below``. (A module function,
+    not a closure: a closure that calls itself is a reference cycle, which would keep
+    the whole graph alive until the garbage collector runs.)"""
+    visited.add(node)
+    a = node._a
+    if a is not None:
+        if a not in visited:
+            if budget:
+                _place_recursively(a, visited, order, budget - 1)
+            else:
+                _place_below(a, visited, order)
+        b = node._b
+        if b is not None and b not in visited:
+            if budget:
+                _place_recursively(b, visited, order, budget - 1)
+            else:
+                _place_below(b, visited, order)
+    order.append(node)
+
+
+def _place_below(root: Value, visited: set[Value], order: list[Value]) -> None:
+    """Append to ``order`` every node below ``root`` not yet ``visited``, operands first,
+    with an explicit stack instead of recursion. The stack holds nodes still to visit; a
+    ``None`` above a node marks one whose operands have all been placed, so it goes into
+    the order next."""
     stack: list[Value | None] = [root]
     # Bound methods held in locals: this loop runs a few times per node of every graph, and
     # the profiler shows the attribute look-ups as a quarter of its time.
@@ -413,4 +457,3 @@ def topological_order(root: Value) -> list[Value]:
                 push(b)
             if a is not None and a not in visited:
                 push(a)
-    return order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 import sys
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd import Constant, Parameter, Value, topological_order
-from micrograd.engine import weighted_sum
+from micrograd.engine import _place_below, weighted_sum
 from micrograd.ops import OPS
 from tests.micrograd.expressions import EDGES, MODERATE, bits, micrograd_apply, programs, run
 
@@ -135,6 +136,41 @@ def test_topological_order_is_deterministic_and_puts_operands_first():
     assert order[-1] is root
     assert len(position) == len(order)
     assert all(position[p] < position[n] for n in order for p in n._prev)
+
+
+def stack_order(root: Value) -> list[Value]:
+    """The order of the explicit-stack sort alone, which the recursive one must match."""
+    order: list[Value] = []
+    _place_below(root, set(), order)
+    return order
+
+
+@given(programs(max_steps=30))
+def test_the_recursive_sort_gives_the_order_of_the_explicit_stack(program):
+    root = run(program, Value, micrograd_apply)[-1]
+    assert topological_order(root) == stack_order(root)
+
+
+@pytest.mark.parametrize("depth", [10, 120, 3_000])
+def test_the_sort_keeps_its_order_below_the_recursion_budget_and_near_the_limit(depth):
+    x = Value(0.5)
+    out = x
+    for i in range(depth):  # a chain with a side branch at every level
+        out = out * (x + float(i)) if i % 2 else (out + x).tanh()
+    expected = stack_order(out)
+    assert topological_order(out) == expected
+
+    def sorted_from_deep_recursion(levels_left: int) -> list[Value]:
+        if levels_left:
+            return sorted_from_deep_recursion(levels_left - 1)
+        return topological_order(out)
+
+    # Called a few frames short of Python's limit, the sort cannot recurse: it must start
+    # over with the explicit stack and give the same order.
+    headroom = 10
+    frames_in_use = len(inspect.stack(0))
+    levels = sys.getrecursionlimit() - frames_in_use - headroom
+    assert sorted_from_deep_recursion(levels) == expected
 
 
 def test_a_million_node_chain_backpropagates_without_recursion():
