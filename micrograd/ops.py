@@ -189,8 +189,9 @@ class Op:
     functions of ``RULE_FUNCTIONS``: the contribution that flows back into that operand, the
     chain rule's product already taken. ``backward(g, out, *operands) -> tuple`` is those
     expressions as one function; written as expressions, the rules are also compiled into
-    each result node's ``_backward`` (``micrograd.engine``) and into batched forms
-    (``micrograd.batched``) without being written twice. ``symbol`` is how the operation is
+    each result node's ``_backward`` and the engine's backward loop (``micrograd.engine``),
+    into batched forms (``micrograd.batched``) and into array forms
+    (``micrograd.array_tape``) without being written twice. ``symbol`` is how the operation is
     shown in labels; ``commutative`` tells analysis that operand order does not matter.
 
     A rule must not tell ``g = 0.0`` from ``g = -0.0`` other than in the sign of a zero

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import operator
+import re
 import sys
 
 import pytest
@@ -148,6 +149,27 @@ def stack_order(root: Value) -> list[Value]:
 @given(programs(max_steps=30))
 def test_the_recursive_sort_gives_the_order_of_the_explicit_stack(program):
     root = run(program, Value, micrograd_apply)[-1]
+    assert topological_order(root) == stack_order(root)
+
+
+@st.composite
+def deep_graphs(draw) -> Value:
+    """A graph as deep as it has steps, past the recursion budget, each step also reading
+    a node drawn from anywhere earlier: shared nodes on both sides of the budget."""
+    nodes = [Value(draw(MODERATE)) for _ in range(3)]
+    for _ in range(draw(st.integers(40, 160))):
+        other = nodes[draw(st.integers(0, len(nodes) - 1))]
+        op = draw(st.sampled_from(["add", "mul", "sub"]))
+        nodes.append(
+            micrograd_apply(
+                op, *((nodes[-1], other) if draw(st.booleans()) else (other, nodes[-1]))
+            )
+        )
+    return nodes[-1]
+
+
+@given(deep_graphs())
+def test_the_recursive_sort_hands_over_to_the_stack_in_the_same_order(root):
     assert topological_order(root) == stack_order(root)
 
 
@@ -313,6 +335,20 @@ def test_weighted_sum_builds_the_nodes_of_the_written_sum(pairs, bias_value):
         ]
         graphs.append((shape, bits([n.data for n in order]), bits([v.grad for v in leaves])))
     assert graphs[0] == graphs[1]
+
+
+@pytest.mark.parametrize(
+    ("weights", "inputs", "bias", "where"),
+    [
+        ([Value(1.0)], [2.0], Value(0.0), "got 2.0 (float) in inputs"),
+        ([1], [Value(2.0)], Value(0.0), "got 1 (int) in weights"),
+        ([Value(1.0)], [Value(2.0)], 0.5, "got 0.5 (float) in bias"),
+        ([Value(1.0)], ["x"], Value(0.0), "got 'x' (str) in inputs"),
+    ],
+)
+def test_weighted_sum_refuses_what_is_not_a_value_naming_it(weights, inputs, bias, where):
+    with pytest.raises(TypeError, match=f"^{re.escape(f'weighted_sum takes Values, {where}')}$"):
+        weighted_sum(weights, inputs, bias)
 
 
 def test_backward_runs_the_own_rule_of_a_node_of_another_class():
