@@ -190,7 +190,7 @@ class Op:
     chain rule's product already taken. ``backward(g, out, *operands) -> tuple`` is those
     expressions as one function; written as expressions, the rules are also compiled into
     each result node's ``_backward`` and the engine's backward loop (``micrograd.engine``),
-    into batched forms (``micrograd.batched``) and into array forms
+    into the tape's straight-line code (``micrograd.straight_line``) and into array forms
     (``micrograd.array_tape``) without being written twice. ``symbol`` is how the operation is
     shown in labels; ``commutative`` tells analysis that operand order does not matter.
 

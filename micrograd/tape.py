@@ -2,20 +2,19 @@
 
 Most training graphs are static: the same model over the same data builds the same DAG at
 every step, only the parameters' numbers change. ``compile_graph(root, leaves)`` flattens a
-traced DAG into a program over arrays of slots (a tape). ``Tape.forward(values)`` re-runs the
+traced DAG into a program over slots (a tape). ``Tape.forward(values)`` re-runs the
 graph for new values of ``leaves``; ``Tape.backward()`` returns d root / d leaf for each.
 Every other leaf (inputs, constants) keeps the number it had when traced.
 
-The tape runs the operation table's forward functions and derivative rules
-(``micrograd.ops.OPS``) on the same numbers as the eager engine, and adds every gradient
-contribution in the order that ``Value.backward()`` adds it, so its results are
-bit-identical to eager ones (NaN aside: which operand's NaN survives ``x * y`` may differ,
-so only the sign and payload of a NaN can). It is faster because it batches: all nodes of
-one operation at one depth of the DAG (their longest path from a leaf) run as one ``map``
-over the table's forward function, and backward through the rule's batched form
-(``micrograd.batched``), so most per-node work happens in C loops rather than in Python
-statements (a conditional rule, such as relu's, still calls a small function per node).
-A node alone at its depth, as in a chain, runs with plain calls of the table's functions.
+The tape writes the graph out as one straight-line Python function
+(``micrograd.straight_line``): a statement per node, the operation table's forward
+functions and derivative rules (``micrograd.ops.OPS``) written out over local variables, and
+every gradient adding its contributions in the order that ``Value.backward()`` adds them. So
+its results are bit-identical to eager ones (NaN aside: which operand's NaN survives ``x *
+y`` may differ, so only the sign and payload of a NaN can), and a replay costs about what
+the same arithmetic written by hand on plain floats costs. Writing and compiling the
+function costs about as much as 10 to 30 eager passes over the graph; a function already
+compiled for a graph of the same shape is reused.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
@@ -35,14 +34,12 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from operator import add, itemgetter
 from typing import Protocol
 
-from micrograd.batched import batched_rule
 from micrograd.engine import Value, as_float, topological_order
-from micrograd.ops import OPS
+from micrograd.straight_line import compile_replay, replay_source
 
 __all__ = [
     "BACKENDS",
@@ -71,124 +68,6 @@ def check_backend(backend: str) -> None:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
 
 
-Gather = Callable[[list[float]], tuple[float, ...]]
-_BATCHED_RULES = {name: batched_rule(op) for name, op in OPS.items()}
-
-
-def _gather(indices: Sequence[int]) -> Gather:
-    """A function that picks ``xs[i]`` for every ``i`` in ``indices``, as a tuple."""
-    if not indices:
-        return lambda xs: ()
-    if len(indices) == 1:
-        (only,) = indices
-        return lambda xs: (xs[only],)
-    return itemgetter(*indices)
-
-
-class _Step:
-    """Nodes of one operation at one depth: slots ``start:stop`` hold their results.
-    The gradients they send to their operands sit from ``contributions`` on, operand by
-    operand: node ``i`` sends to its operand ``p`` at ``contributions + p * size + i``."""
-
-    def __init__(self, op_name: str, start: int, size: int) -> None:
-        op = OPS[op_name]
-        self.forward = op.forward
-        self.arity = op.arity
-        self.start = start
-        self.size = size
-        self.stop = start + size
-        self.contributions = 0
-        # The nodes' gradients from the contributions sent to them; set by compile_graph.
-        self.gradients: Callable[[list[float]], Sequence[float]] = _gather([])
-
-
-class _Group(_Step):
-    """Many nodes, run as batches: one ``map`` over each operation's function or rule."""
-
-    def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
-        super().__init__(op_name, start, len(operand_slots))
-        self.backward = _BATCHED_RULES[op_name]
-        self.operands = [_gather([slots[p] for slots in operand_slots]) for p in range(self.arity)]
-        self.operand_values: list[tuple[float, ...]] = []
-
-    def run_forward(self, slots: list[float]) -> None:
-        """Compute the group's results into their slots."""
-        # Kept for run_backward(), which needs the same operand values.
-        self.operand_values = [gather(slots) for gather in self.operands]
-        slots[self.start : self.stop] = map(self.forward, *self.operand_values)
-
-    def run_backward(self, slots: list[float], contributions: list[float]) -> None:
-        """Send the group's gradient contributions to their operands' places."""
-        grads = self.gradients(contributions)
-        outs = slots[self.start : self.stop]
-        start, size = self.contributions, self.size
-        for sent in self.backward(grads, outs, *self.operand_values):
-            contributions[start : start + size] = sent
-            start += size
-
-
-class _Single(_Step):
-    """One node, run with plain calls of the table's functions: for a node on its own (a
-    chain has nothing else at its depth) they cost a fraction of a batch."""
-
-    def __init__(self, op_name: str, start: int, operand_slots: list[tuple[int, ...]]) -> None:
-        super().__init__(op_name, start, 1)
-        ((self.a, *b),) = operand_slots
-        self.b = b[0] if b else None
-        self.rule = OPS[op_name].backward
-
-    def run_forward(self, slots: list[float]) -> None:
-        """Compute the node's result into its slot."""
-        b = self.b
-        a = slots[self.a]
-        slots[self.start] = self.forward(a) if b is None else self.forward(a, slots[b])
-
-    def run_backward(self, slots: list[float], contributions: list[float]) -> None:
-        """Send the node's gradient contributions to their operands' places."""
-        (g,) = self.gradients(contributions)
-        b, out, a = self.b, slots[self.start], slots[self.a]
-        sent = self.rule(g, out, a) if b is None else self.rule(g, out, a, slots[b])
-        contributions[self.contributions : self.contributions + self.arity] = sent
-
-
-class _Sums:
-    """Many sums at once: sum ``k`` adds up the contributions at ``slot_lists[k]``, in that
-    order, starting from 0.0 (``from_zero``) or from its first contribution.
-
-    Round ``r`` adds every sum's ``r``-th contribution in one ``map``; the sums are kept
-    longest first, so the sums still going in round ``r`` are a prefix.
-
-    >>> sums = _Sums([[0], [1, 2, 3]], from_zero=True)
-    >>> sums([1.0, 10.0, 20.0, 30.0])
-    [1.0, 60.0]
-    """
-
-    def __init__(self, slot_lists: Sequence[Sequence[int]], from_zero: bool) -> None:
-        order = sorted(range(len(slot_lists)), key=lambda k: -len(slot_lists[k]))
-        if not from_zero and any(not slots for slots in slot_lists):
-            raise ValueError("a sum that does not start from 0.0 needs a first contribution")
-        self._size = len(slot_lists)
-        self._from_zero = from_zero
-        longest = len(slot_lists[order[0]]) if order else 0
-        self._rounds: list[tuple[int, Gather]] = []
-        for r in range(longest):
-            taken = [slot_lists[k][r] for k in order if len(slot_lists[k]) > r]
-            self._rounds.append((len(taken), _gather(taken)))
-        position = {k: i for i, k in enumerate(order)}
-        in_order = order == sorted(order)
-        self._unsort = None if in_order else _gather([position[k] for k in range(len(order))])
-
-    def __call__(self, contributions: list[float]) -> list[float]:
-        rounds = iter(self._rounds)
-        if self._from_zero:
-            sums = [0.0] * self._size
-        else:
-            sums = list(next(rounds)[1](contributions)) if self._rounds else []
-        for still_going, take in rounds:
-            sums[:still_going] = map(add, sums, take(contributions))
-        return sums if self._unsort is None else list(self._unsort(sums))
-
-
 def leaf_numbers(values: Sequence[float], n_leaves: int, tape: str = "Tape") -> list[float]:
     """``values`` as floats, checked to be ``n_leaves`` real numbers (for ``tape``'s
     ``forward()``, named in errors).
@@ -204,57 +83,38 @@ def leaf_numbers(values: Sequence[float], n_leaves: int, tape: str = "Tape") -> 
 
 
 class Tape:
-    """A traced graph as a program over slots; made by ``compile_graph``.
+    """A traced graph as one straight-line Python function; made by ``compile_graph``.
 
     ``forward(values)`` takes one number per leaf given to ``compile_graph`` and returns the
     root's value; ``backward()`` returns the gradient of the root with respect to each of
     those leaves, from the values of the last ``forward``."""
 
-    def __init__(
-        self,
-        n_leaves: int,
-        frozen: list[float],
-        groups: list[_Step],
-        n_contributions: int,
-        leaf_sums: _Sums,
-        root_slot: int,
-        root_among_leaves: list[int],
-    ) -> None:
-        self._n_leaves = n_leaves
-        self._values = [0.0] * n_leaves + frozen + [0.0] * sum(g.stop - g.start for g in groups)
-        self._contributions = [0.0] * n_contributions
-        self._groups = groups
-        self._leaf_sums = leaf_sums
-        self._root_slot = root_slot
-        self._root_among_leaves = root_among_leaves  # where the root is a given leaf: grad 1.0
+    def __init__(self, layout: Layout) -> None:
+        self._replay = compile_replay(replay_source(layout))
+        self._n_leaves = len(layout.leaves)
+        self._n_slots = layout.n_slots
+        self._frozen = [node.data for node in layout.frozen]
+        self._run: Iterator = iter(())
+        self._grads: list[float] | None = None
+        self.forward([leaf.data for leaf in layout.leaves])
 
     def __len__(self) -> int:
         """The number of slots: one per leaf given (twice for a leaf given twice, and even if
         the graph does not use it), then one per other node of the graph."""
-        return len(self._values)
+        return self._n_slots
 
     def forward(self, values: Sequence[float]) -> float:
         """Run the graph with ``values`` for the leaves, in order; return the root's value."""
-        slots = self._values
-        slots[: self._n_leaves] = leaf_numbers(values, self._n_leaves)
-        for group in self._groups:
-            group.run_forward(slots)
-        return slots[self._root_slot]
+        # The replay stops after forward, its frame holding every value, until backward.
+        self._run = self._replay(leaf_numbers(values, self._n_leaves), self._frozen)
+        self._grads = None
+        return next(self._run)
 
     def backward(self) -> list[float]:
         """d root / d leaf for each leaf given to ``compile_graph``, at the last ``forward``."""
-        slots, contributions = self._values, self._contributions
-        for group in reversed(self._groups):
-            # The group's gradients are complete: everything that consumes its nodes sits
-            # deeper and has run. Each node adds its contributions in the order eager
-            # backward adds them, but from the first one rather than from 0.0 + the first:
-            # that differs only in the sign of a zero, and no sign of a zero survives into
-            # a leaf's gradient, a sum that starts from 0.0 (as `leaf.grad += ...` does).
-            group.run_backward(slots, contributions)
-        grads = self._leaf_sums(contributions)
-        for i in self._root_among_leaves:
-            grads[i] = 1.0
-        return grads
+        if self._grads is None:
+            self._grads = next(self._run)
+        return list(self._grads)
 
 
 @dataclass
@@ -271,6 +131,7 @@ class Layout:
 
     root: Value
     leaves: list[Value]
+    order: list[Value]  # every node, operands before results (topological_order)
     frozen: list[Value]
     groups: list[tuple[str, int, list[Value]]]  # operation, first slot, nodes
     slot: dict[Value, int]
@@ -333,7 +194,7 @@ def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
         for i, node in enumerate(nodes):
             slot[node] = next_slot + i
         next_slot += len(nodes)
-    return Layout(root, leaves, frozen, groups, slot, consumers)
+    return Layout(root, leaves, order, frozen, groups, slot, consumers)
 
 
 class Replay(Protocol):
@@ -372,49 +233,4 @@ def compile_graph(root: Value, leaves: Sequence[Value], backend: str = "python")
         from micrograd.array_tape import ArrayTape  # NumPy is imported only when asked for
 
         return ArrayTape(layout)
-    leaves, consumers = layout.leaves, layout.consumers
-
-    groups: list[_Step] = []
-    n_contributions = 0
-    # Where the contributions a node sends to its operands land: first[node] + position *
-    # stride[node] (the size of its group).
-    first: dict[Value, int] = {}
-    stride: dict[Value, int] = {}
-    for op_name, start, nodes in layout.groups:
-        kind = _Single if len(nodes) == 1 else _Group
-        group = kind(op_name, start, [tuple(layout.slot[p] for p in node._prev) for node in nodes])
-        for i, node in enumerate(nodes):
-            first[node] = n_contributions + i
-            stride[node] = group.size
-        group.contributions = n_contributions
-        n_contributions += group.arity * len(nodes)
-        groups.append(group)
-
-    def contribution_slots(node: Value) -> list[int]:
-        """Where the contributions to ``node``'s gradient land, in eager order."""
-        return [first[c] + position * stride[c] for c, position in consumers[node]]
-
-    for (_, _, nodes), group in zip(layout.groups, groups):
-        if nodes[0] is root:  # nothing consumes the root: its gradient is 1.0
-            group.gradients = lambda contributions: (1.0,)
-        else:
-            slot_lists = [contribution_slots(node) for node in nodes]
-            if all(len(slots) == 1 for slots in slot_lists):  # one consumer each: no sums
-                group.gradients = _gather([slots[0] for slots in slot_lists])
-            else:
-                group.gradients = _Sums(slot_lists, from_zero=False)
-
-    leaf_sums = _Sums(
-        [contribution_slots(leaf) if leaf in consumers else [] for leaf in leaves], from_zero=True
-    )
-    tape = Tape(
-        len(leaves),
-        [node.data for node in layout.frozen],
-        groups,
-        n_contributions,
-        leaf_sums,
-        root_slot=layout.slot[root],
-        root_among_leaves=[i for i, leaf in enumerate(leaves) if leaf is root],
-    )
-    tape.forward([leaf.data for leaf in leaves])
-    return tape
+    return Tape(layout)

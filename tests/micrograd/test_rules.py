@@ -1,5 +1,5 @@
 """The table's rules are written once, as expressions; the three forms compiled from them
-(``Op.backward``, each result class's ``_backward`` and the tape's batched rule) must give
+(``Op.backward``, each result class's ``_backward`` and the tape's written-out code) must give
 the same bits on every kind of float, signed zeros and infinities included; a NaN must stay
 a NaN (which operand's NaN survives ``x * y`` is not part of the promise)."""
 
@@ -13,8 +13,8 @@ import struct
 import pytest
 
 from micrograd import Value
-from micrograd.batched import batched_rule, batched_source
 from micrograd.ops import OPS, Op
+from micrograd.straight_line import _FORWARD, _NAMESPACE, _RULES, _rule_template
 
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 1e300, math.inf, -math.inf, math.nan]
 
@@ -34,17 +34,16 @@ def cases(op: Op) -> list[tuple[float, ...]]:
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_the_batched_rule_gives_the_scalar_rule_bit_for_bit(name):
+def test_the_tapes_written_out_forward_and_rules_give_the_tables_bits(name):
     op = OPS[name]
-    rows = cases(op)
-    columns = [list(column) for column in zip(*rows)]
-    batched = [list(contributions) for contributions in batched_rule(op)(*columns)]
-    scalar = [op.backward(*row) for row in rows]
-    assert len(batched) == op.arity
-    for position in range(op.arity):
-        assert len(batched[position]) == len(rows)
-        expected = [bits(contributions[position]) for contributions in scalar]
-        assert [bits(x) for x in batched[position]] == expected, (name, position)
+    operands = ", ".join(["a", "b"][: op.arity])
+    forward = eval(f"lambda {operands}: " + _FORWARD[name].format("a", "b"), dict(_NAMESPACE))
+    rules = [rule("g", "out", "a", "b") for rule in _RULES[name]]
+    backward = eval(f"lambda g, out, {operands}: ({', '.join(rules)},)", dict(_NAMESPACE))
+    for g, out, *xs in cases(op):
+        assert bits(forward(*xs)) == bits(out), (name, xs)
+        written_out = backward(g, out, *xs)
+        assert [bits(x) for x in written_out] == [bits(x) for x in op.backward(g, out, *xs)]
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -82,18 +81,26 @@ def test_no_rule_tells_a_zero_gradient_from_a_negative_zero_but_in_a_zeros_sign(
             assert (math.isnan(p) and math.isnan(m)) or abs(p) == abs(m) == 0.0 or p == m
 
 
-def test_conditional_rules_fall_back_to_a_mapped_lambda_and_arithmetic_to_operator_maps():
-    assert batched_source(OPS["relu"]) == (
-        "lambda g, out, a: (_map(lambda g, out: 0.0 if out <= 0.0 else g, g, out),)"
+WHERE = {"g": 2.0, "out": 1.0, "a": 3.0, "b": 0.25, **_NAMESPACE}
+
+
+@pytest.mark.parametrize(
+    ("rule", "template"),
+    [
+        ("g", "{0}"),
+        ("-g", "(-{0})"),
+        ("g * b", "({0} * {3})"),
+        ("0.0 if out <= 0.0 else g", "(0.0 if {1} <= 0.0 else {0})"),
+        ("ieee_div(g, b)", "ieee_div({0}, {3})"),
+        ("2.0 * 0.5", "(2.0 * 0.5)"),
+    ],
+)
+def test_a_rule_is_written_out_with_placeholders_and_parenthesised_for_a_sum(rule, template):
+    assert _rule_template(rule) == template
+    # Parenthesised, it adds into a sum as one term: 1.0 + (0.0 if ...) is not 1.0 + 0.0 if ...
+    assert eval("1.0 + " + template.format("g", "out", "a", "b"), {}, WHERE) == 1.0 + eval(
+        rule, dict(_NAMESPACE), WHERE
     )
-    assert "lambda" not in batched_source(OPS["tanh"]).split(":", 1)[1]
-
-
-def test_a_rule_that_reads_no_argument_gives_one_number_per_node():
-    constant = Op("zero", 1, abs, ("2.0 * 0.5",), "z")
-    (contributions,) = batched_rule(constant)([1.0, 2.0, 3.0], [0.0] * 3, [0.0] * 3)
-    assert list(contributions) == [1.0, 1.0, 1.0]
-    assert constant.backward(5.0, 0.0, 0.0) == (1.0,)
 
 
 def test_a_row_with_the_wrong_number_of_rules_is_refused():

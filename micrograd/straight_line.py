@@ -1,0 +1,253 @@
+"""A traced graph written out as one straight-line Python function, for the tape.
+
+``replay_source(layout)`` writes the graph laid out by ``micrograd.tape.lay_out`` as the
+source of a generator function ``replay(leaf_values, frozen)``: a statement per node computes
+its value from its operands' variables, ``yield`` hands back the root's value, then a
+statement per node adds up its gradient from its consumers' contributions (each the
+operation table's rule, written out with the variables' names), and a last ``yield`` hands
+back the leaves' gradients. Between the two yields the generator's frame keeps every value,
+so backward reads them without a list or an index. Run as plain bytecode over local
+variables, a node costs about what the same arithmetic written by hand on floats costs.
+
+Every node is computed by the same operation on the same numbers as in the eager engine,
+and every gradient adds the same contributions in the same order (a sum of terms ``t1 + t2
++ t3`` is Python's ``(t1 + t2) + t3``), so the results are bit for bit eager's. Three things
+keep the code short, without changing a single operation:
+
+- a node used once, whose value no derivative rule reads, is written inside the expression
+  that uses it instead of getting a variable (a neuron's ``b + w0*x0 + w1*x1`` becomes one
+  expression), up to ``MAX_NESTING`` levels;
+- a gradient that is just another node's gradient (an operand of ``+``) is that node's
+  variable rather than a copy;
+- nothing is written for gradients that reach none of the given leaves (inputs, constants).
+
+>>> from micrograd import Value
+>>> from micrograd.tape import lay_out
+>>> x, w, b = Value(3.0), Value(2.0), Value(1.0)
+>>> print(replay_source(lay_out((w * x + b).tanh(), [w, b])), end="")
+def replay(leaf_values, frozen):
+    v0, v1, = leaf_values[0:2]
+    v2, = frozen[0:1]
+    v5 = _forward_tanh(((v0 * v2) + v1))
+    yield v5
+    g5 = 1.0
+    g4 = (g5 * (1.0 - v5 * v5))
+    g1 = 0.0 + g4
+    g0 = 0.0 + (g4 * v2)
+    yield [g0, g1]
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import operator
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from micrograd.engine import Value
+from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, rule_reads
+
+if TYPE_CHECKING:  # tape.py imports this module
+    from micrograd.tape import Layout
+
+__all__ = ["MAX_NESTING", "compile_replay", "replay_source"]
+
+MAX_NESTING = 30
+"""The most operations written inside one another in one expression; a node deeper than that
+gets a variable (Python's parser refuses more than 200 levels of parentheses)."""
+
+TERMS_PER_STATEMENT = 64
+"""A gradient with more contributions than this adds them up over several statements,
+``g = t1 + ... + t64`` then ``g = g + t65 + ...``: the same additions in the same order."""
+
+LEAVES_PER_STATEMENT = 200  # variables unpacked from a slice of the arguments per statement
+
+# The operator functions of the table's forward column, as Python writes them: on floats,
+# ``a + b`` is ``operator.add(a, b)`` without the call.
+_SYNTAX = {
+    operator.add: "{0} + {1}",
+    operator.sub: "{0} - {1}",
+    operator.mul: "{0} * {1}",
+    operator.neg: "-{0}",
+}
+
+
+def _forward_template(name: str) -> str:
+    """How a node of operation ``name`` computes its value, with ``{0}`` and ``{1}`` for the
+    operands: ``{0} * {1}`` for mul, ``_forward_tanh({0})`` for tanh."""
+    op = OPS[name]
+    if op.forward in _SYNTAX:
+        return _SYNTAX[op.forward]
+    return f"_forward_{name}({', '.join(f'{{{i}}}' for i in range(op.arity))})"
+
+
+def _rule_template(rule: str) -> str:
+    """A rule of the table with ``{0}`` .. ``{3}`` for ``g``, ``out``, ``a``, ``b``, in
+    parentheses unless it is one name or call: ``g * b`` becomes ``({0} * {3})``."""
+    tree = ast.parse(rule, mode="eval").body
+    placeholders = {name: f"_placeholder_{i}_" for i, name in enumerate(RULE_ARGUMENTS)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in placeholders:
+            node.id = placeholders[node.id]
+    text = ast.unparse(tree).replace("{", "{{").replace("}", "}}")
+    for i, placeholder in enumerate(placeholders.values()):
+        text = text.replace(placeholder, f"{{{i}}}")
+    return text if isinstance(tree, (ast.Name, ast.Call)) else f"({text})"
+
+
+_FORWARD = {name: _forward_template(name) for name in OPS}
+_RULES = {name: tuple(_rule_template(rule).format for rule in op.rules) for name, op in OPS.items()}
+_NAMESPACE = {**RULE_FUNCTIONS, **{f"_forward_{name}": op.forward for name, op in OPS.items()}}
+
+
+def _reads_when(name: str) -> dict[tuple[bool, bool], tuple[bool, bool, bool]]:
+    """For operation ``name``, by which operands need a gradient: whether the rules that
+    then run read ``out``, ``a`` and ``b``."""
+    reads = [set(rule_reads(rule)) for rule in OPS[name].rules] + [set()]
+    table = {}
+    for needs in ((False, False), (True, False), (False, True), (True, True)):
+        names = set().union(*(r for r, needed in zip(reads, needs) if needed))
+        table[needs] = ("out" in names, "a" in names, "b" in names)
+    return table
+
+
+_READS_WHEN = {name: _reads_when(name) for name in OPS}
+
+
+def replay_source(layout: Layout) -> str:
+    """The source of ``replay(leaf_values, frozen)`` for ``layout``'s graph: it yields the
+    root's value, then the gradient of each of ``layout.leaves``. Variables are named
+    after slots: ``v7`` holds the value of the node in slot 7, ``g7`` its gradient."""
+    needed = _needed(layout)
+    lines = ["def replay(leaf_values, frozen):"]
+    lines += _unpack("leaf_values", range(len(layout.leaves)))
+    lines += _unpack("frozen", [layout.slot[node] for node in layout.frozen])
+    value = _forward(layout, _kept(layout.order, needed), lines)
+    lines.append(f"    yield {value[layout.root]}")
+    gradient = _backward(layout, needed, value, lines)
+    grads = ["1.0" if leaf is layout.root else gradient.get(leaf, "0.0") for leaf in layout.leaves]
+    lines.append(f"    yield [{', '.join(grads)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _needed(layout: Layout) -> dict[Value, bool]:
+    """Whether each node's gradient reaches a given leaf: only those are computed."""
+    given = set(layout.leaves)
+    needed: dict[Value, bool] = {}
+    for node in layout.order:
+        a, b = node._a, node._b
+        needed[node] = node in given or (
+            a is not None and (needed[a] or (b is not None and needed[b]))
+        )
+    return needed
+
+
+def _kept(order: list[Value], needed: dict[Value, bool]) -> set[Value]:
+    """The nodes whose values a rule that runs reads: they keep a variable."""
+    kept: set[Value] = set()
+    for node in order:
+        a, b = node._a, node._b
+        if a is None or not needed[node]:
+            continue
+        out, reads_a, reads_b = _READS_WHEN[node._op][needed[a], b is not None and needed[b]]
+        if out:
+            kept.add(node)
+        if reads_a:
+            kept.add(a)
+        if reads_b:
+            kept.add(b)
+    return kept
+
+
+def _forward(layout: Layout, kept: set[Value], lines: list[str]) -> dict[Value, str]:
+    """Append the statements that compute the graph's values; return how an expression
+    refers to each node's value: its variable, or its own expression written inline."""
+    slot, consumers, root = layout.slot, layout.consumers, layout.root
+    value: dict[Value, str] = {}
+    nesting: dict[Value, int] = {}
+    for node in layout.order:
+        a, b = node._a, node._b
+        if a is None:
+            value[node], nesting[node] = f"v{slot[node]}", 0
+            continue
+        if b is None:
+            expression = _FORWARD[node._op].format(value[a])
+            depth = nesting[a] + 1
+        else:
+            expression = _FORWARD[node._op].format(value[a], value[b])
+            depth = max(nesting[a], nesting[b]) + 1
+        inline = (
+            depth <= MAX_NESTING
+            and len(consumers[node]) == 1
+            and node not in kept
+            and node is not root
+        )
+        if inline:
+            value[node], nesting[node] = f"({expression})", depth
+        else:
+            name = f"v{slot[node]}"
+            lines.append(f"    {name} = {expression}")
+            value[node], nesting[node] = name, 0
+    return value
+
+
+def _backward(
+    layout: Layout, needed: dict[Value, bool], value: dict[Value, str], lines: list[str]
+) -> dict[Value, str]:
+    """Append the statements that add up the needed gradients, every node's contributions
+    in eager order; return how an expression refers to each needed node's gradient."""
+    slot, consumers, root = layout.slot, layout.consumers, layout.root
+    gradient: dict[Value, str] = {}
+    if needed[root]:
+        gradient[root] = f"g{slot[root]}"
+        lines.append(f"    {gradient[root]} = 1.0")
+    for node in reversed(layout.order):
+        if not needed[node] or node is root:
+            continue
+        terms = []
+        for consumer, position in consumers[node]:
+            b = consumer._b
+            rule = _RULES[consumer._op][position]
+            terms.append(
+                rule(
+                    gradient[consumer],
+                    value[consumer],
+                    value[consumer._a],
+                    "" if b is None else value[b],
+                )
+            )
+        if node._a is not None and len(terms) == 1 and terms[0].isidentifier():
+            gradient[node] = terms[0]  # an operand of +: its consumer's gradient, as it is
+            continue
+        name = gradient[node] = f"g{slot[node]}"
+        # A leaf's gradient starts from 0.0, as eager's `leaf.grad += ...` does.
+        start = "0.0 + " if node._a is None else ""
+        for i in range(0, len(terms), TERMS_PER_STATEMENT):
+            chunk = " + ".join(terms[i : i + TERMS_PER_STATEMENT])
+            lines.append(f"    {name} = {start if i == 0 else name + ' + '}{chunk}")
+    return gradient
+
+
+def _unpack(source: str, slots: Iterable[int]) -> list[str]:
+    """Statements that unpack the list ``source`` into the variables of ``slots``."""
+    slots = list(slots)
+    lines = []
+    for i in range(0, len(slots), LEAVES_PER_STATEMENT):
+        chunk = slots[i : i + LEAVES_PER_STATEMENT]
+        names = "".join(f"v{s}, " for s in chunk)
+        lines.append(f"    {names}= {source}[{i}:{i + len(chunk)}]")
+    return lines
+
+
+Replay = Callable[[list[float], list[float]], Iterable]
+
+
+@functools.lru_cache(maxsize=8)
+def compile_replay(source: str) -> Replay:
+    """The function ``replay_source`` wrote, compiled. Kept for the next graph of the same
+    shape (the same model traced again, say for another seed): compiling costs about 10
+    microseconds a statement, writing the source a fraction of that."""
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, "<replay of a traced graph>", "exec"), namespace)
+    return namespace["replay"]

@@ -1,0 +1,96 @@
+"""The tape's straight-line code: what it writes out, and that the shortcuts it takes (nodes
+inlined, long sums split, gradients left out, compiled code reused) keep eager's bits."""
+
+from __future__ import annotations
+
+import math
+
+from micrograd import Value
+from micrograd.engine import weighted_sum
+from micrograd.straight_line import MAX_NESTING, TERMS_PER_STATEMENT, compile_replay, replay_source
+from micrograd.tape import compile_graph, lay_out
+from tests.micrograd.expressions import bits
+
+
+def assignments(source: str, prefix: str) -> list[str]:
+    """The statements of ``source`` that assign a variable starting with ``prefix``."""
+    return [line.strip() for line in source.splitlines() if line.strip().startswith(prefix)]
+
+
+def assert_replay_is_eager(root: Value, leaves: list[Value]) -> None:
+    tape = compile_graph(root, leaves)
+    value = tape.forward([leaf.data for leaf in leaves])
+    root.backward()
+    assert bits([value]) == bits([root.data])
+    assert bits(tape.backward()) == bits([leaf.grad for leaf in leaves])
+
+
+def test_a_neuron_is_one_statement_forward_and_each_weight_one_backward():
+    w = [Value(0.1 * i - 0.3) for i in range(16)]
+    x = [Value(float(i)) for i in range(16)]
+    b = Value(0.5)
+    root = weighted_sum(w, x, b).tanh()
+    source = replay_source(lay_out(root, [*w, b]))
+    forward = [line for line in assignments(source, "v") if "leaf_values" not in line]
+    assert len([line for line in forward if "frozen" not in line]) == 1
+    # tanh's contribution once, then a gradient per parameter: the adds pass it on as it is
+    assert len(assignments(source, "g")) == 1 + 1 + 17
+    assert_replay_is_eager(root, [*w, b])
+
+
+def test_expressions_nest_at_most_max_nesting_deep_then_take_a_variable():
+    leaves = [Value(1.0 + i / 7) for i in range(3 * MAX_NESTING)]
+    total = leaves[0]
+    for leaf in leaves[1:]:
+        total = total + leaf  # every sum used once: all of it could be one expression
+    source = replay_source(lay_out(total, leaves))
+    forward = [line for line in assignments(source, "v") if "leaf_values" not in line]
+    assert len(forward) == math.ceil((len(leaves) - 1) / MAX_NESTING)
+    assert max(line.count("(") for line in forward) <= MAX_NESTING
+    assert_replay_is_eager(total, leaves)
+
+
+def test_a_gradient_with_many_contributions_adds_them_in_eager_order_over_statements():
+    x = Value(0.7)
+    scales = [Value(1.0 / (k + 3)) for k in range(2 * TERMS_PER_STATEMENT + 5)]
+    total = x * scales[0]
+    for scale in scales[1:]:
+        total = total + x * scale
+    source = replay_source(lay_out(total, [x]))
+    assert len(assignments(source, "g0 =")) == 3
+    assert_replay_is_eager(total, [x])
+
+
+def test_no_gradient_is_written_for_inputs_and_constants():
+    w, x = Value(2.0), Value(3.0)
+    source = replay_source(lay_out((w * x + 1.0).relu(), [w]))
+    # w's gradient and relu's contribution only: none for x, the constant or the sum
+    assert len(assignments(source, "g")) == 3
+
+
+def test_a_graph_of_the_same_shape_reuses_the_compiled_function_with_its_own_numbers():
+    def graph(c: float) -> tuple[Value, Value]:
+        w = Value(1.5)
+        return (w * c).exp() + w, w
+
+    first_root, first_w = graph(2.0)
+    first = compile_graph(first_root, [first_w])
+    hits = compile_replay.cache_info().hits
+    second_root, second_w = graph(-0.25)
+    second = compile_graph(second_root, [second_w])
+    assert compile_replay.cache_info().hits == hits + 1
+    assert first._replay is second._replay
+    assert_replay_is_eager(first_root, [first_w])
+    assert_replay_is_eager(second_root, [second_w])
+    assert first.forward([1.5]) != second.forward([1.5])
+
+
+def test_backward_twice_after_one_forward_gives_the_same_gradients_in_a_new_list():
+    w = Value(0.25)
+    root = (w * w).tanh()
+    tape = compile_graph(root, [w])
+    tape.forward([0.25])
+    first = tape.backward()
+    first[0] = 99.0
+    root.backward()
+    assert tape.backward() == tape.backward() == [w.grad]
