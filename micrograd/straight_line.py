@@ -11,8 +11,10 @@ variables, a node costs about what the same arithmetic written by hand on floats
 
 Every node is computed by the same operation on the same numbers as in the eager engine,
 and every gradient adds the same contributions in the same order (a sum of terms ``t1 + t2
-+ t3`` is Python's ``(t1 + t2) + t3``), so the results are bit for bit eager's. Three things
-keep the code short, without changing a single operation:
++ t3`` is Python's ``(t1 + t2) + t3``), so the results are bit for bit eager's (up to what
+``micrograd.tape`` describes: a NaN's sign and payload, and inner gradients that start
+from their first contribution, not from 0.0 plus it). Three things keep the code short
+without changing the numbers:
 
 - a node used once, whose value no derivative rule reads, is written inside the expression
   that uses it instead of getting a variable (a neuron's ``b + w0*x0 + w1*x1`` becomes one
@@ -42,7 +44,9 @@ from __future__ import annotations
 import ast
 import functools
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import CodeType
 from typing import TYPE_CHECKING
 
 from micrograd.engine import Value
@@ -51,7 +55,7 @@ from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, rule_reads
 if TYPE_CHECKING:  # tape.py imports this module
     from micrograd.tape import Layout
 
-__all__ = ["MAX_NESTING", "compile_replay", "replay_source"]
+__all__ = ["MAX_NESTING", "compile_replay", "forget_compiled", "replay_source"]
 
 MAX_NESTING = 30
 """The most operations written inside one another in one expression; a node deeper than that
@@ -118,7 +122,8 @@ _READS_WHEN = {name: _reads_when(name) for name in OPS}
 def replay_source(layout: Layout) -> str:
     """The source of ``replay(leaf_values, frozen)`` for ``layout``'s graph: it yields the
     root's value, then the gradient of each of ``layout.leaves``. Variables are named
-    after slots: ``v7`` holds the value of the node in slot 7, ``g7`` its gradient."""
+    after slots: ``v7`` holds the value of the node in slot 7, ``g7`` its gradient, where
+    they have a variable of their own (not inlined, not another node's gradient)."""
     needed = _needed(layout)
     lines = ["def replay(leaf_values, frozen):"]
     lines += _unpack("leaf_values", range(len(layout.leaves)))
@@ -240,14 +245,50 @@ def _unpack(source: str, slots: Iterable[int]) -> list[str]:
     return lines
 
 
-Replay = Callable[[list[float], list[float]], Iterable]
+ReplayFunction = Callable[[list[float], list[float]], Iterator]
+
+CACHED_SOURCE_LIMIT = 4_000_000
+"""Compiled functions whose source is at most this many characters (the moons graph's is
+2 MB) are kept for the next graph of the same shape; larger ones, whose code takes tens of
+megabytes, are not kept."""
 
 
-@functools.lru_cache(maxsize=8)
-def compile_replay(source: str) -> Replay:
-    """The function ``replay_source`` wrote, compiled. Kept for the next graph of the same
-    shape (the same model traced again, say for another seed): compiling costs about 10
-    microseconds a statement, writing the source a fraction of that."""
+def compile_replay(source: str) -> ReplayFunction:
+    """The function ``replay_source`` wrote, compiled, or the one compiled before from the
+    same source (the same model traced again, say for another seed): compiling is the
+    larger part of the 15 to 35 microseconds a node that ``compile_graph`` takes.
+
+    >>> replay = compile_replay("def replay(leaf_values, frozen):\\n    yield 1.0\\n")
+    >>> next(replay([], []))
+    1.0
+    """
+    if len(source) <= CACHED_SOURCE_LIMIT:
+        return _compile_cached(source)
+    return _compile(source)
+
+
+def forget_compiled() -> None:
+    """Drop every compiled function kept for reuse (the bench does, to time compiling)."""
+    _compile_cached.cache_clear()
+
+
+def _compile(source: str) -> ReplayFunction:
     namespace = dict(_NAMESPACE)
-    exec(compile(source, "<replay of a traced graph>", "exec"), namespace)
+    # Not registered with linecache, as the engine's generated code is: a big graph's source
+    # runs to megabytes, and nothing in it raises on floats.
+    try:
+        code = _code(source)
+    except RecursionError:
+        # Python (up to 3.11) compiles nested expressions recursively, on the caller's
+        # recursion budget: called from deep recursion, compile on a fresh thread's.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            code = pool.submit(_code, source).result()
+    exec(code, namespace)
     return namespace["replay"]
+
+
+def _code(source: str) -> CodeType:
+    return compile(source, "<replay of a traced graph>", "exec")
+
+
+_compile_cached = functools.lru_cache(maxsize=4)(_compile)

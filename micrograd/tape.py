@@ -9,12 +9,16 @@ Every other leaf (inputs, constants) keeps the number it had when traced.
 The tape writes the graph out as one straight-line Python function
 (``micrograd.straight_line``): a statement per node, the operation table's forward
 functions and derivative rules (``micrograd.ops.OPS``) written out over local variables, and
-every gradient adding its contributions in the order that ``Value.backward()`` adds them. So
-its results are bit-identical to eager ones (NaN aside: which operand's NaN survives ``x *
-y`` may differ, so only the sign and payload of a NaN can), and a replay costs about what
-the same arithmetic written by hand on plain floats costs. Writing and compiling the
-function costs about as much as 10 to 30 eager passes over the graph; a function already
-compiled for a graph of the same shape is reused.
+every gradient adding its contributions in the order that ``Value.backward()`` adds them.
+So its results are bit-identical to eager ones, but for the sign and payload of a NaN
+(which operand's NaN survives ``x * y`` or ``x + y`` may differ), and a replay costs about
+what the same arithmetic written by hand on plain floats costs. An inner node's gradient
+starts from its first contribution rather than from ``0.0 +`` it; that changes at most the
+sign of a zero, which never reaches a leaf's gradient: a leaf's starts from 0.0 as eager's
+does, and the table's rules treat ``g = -0.0`` as ``g = 0.0`` but for the sign of a zero
+result (``micrograd.ops.Op``). Writing and compiling the function costs about as much as
+10 to 30 eager passes over the graph, once; a function already compiled for a graph of the
+same shape is reused.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
@@ -113,13 +117,19 @@ class Tape:
     def backward(self) -> list[float]:
         """d root / d leaf for each leaf given to ``compile_graph``, at the last ``forward``."""
         if self._grads is None:
-            self._grads = next(self._run)
+            try:
+                self._grads = next(self._run)
+            except StopIteration:  # the last forward was interrupted (Ctrl-C, say)
+                raise RuntimeError(
+                    "Tape.backward() needs a forward() that ran to the end"
+                ) from None
         return list(self._grads)
 
 
 @dataclass
 class Layout:
-    """A traced graph laid out in slots, as both tapes run it; made by ``lay_out``.
+    """A traced graph laid out in slots; made by ``lay_out``. The NumPy tape runs one group
+    of slots at a time; the Python tape names its variables after the slots.
 
     Slots hold, in order: the given ``leaves`` (a leaf given twice keeps its first slot),
     the graph's other leaves (``frozen``: inputs and constants, which keep their numbers),
@@ -188,8 +198,7 @@ def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
     groups: list[tuple[str, int, list[Value]]] = []
     next_slot = len(leaves) + len(frozen)
     for key in sorted(by_group):
-        # Nodes with the most consumers first, as _Sums keeps its sums.
-        nodes = sorted(by_group[key], key=lambda node: -len(consumers[node]))
+        nodes = by_group[key]
         groups.append((key[1], next_slot, nodes))
         for i, node in enumerate(nodes):
             slot[node] = next_slot + i

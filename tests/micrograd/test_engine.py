@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import operator
 import re
@@ -16,6 +15,7 @@ from micrograd import Constant, Parameter, Value, topological_order
 from micrograd.engine import _place_below, weighted_sum
 from micrograd.ops import OPS
 from tests.micrograd.expressions import EDGES, MODERATE, bits, micrograd_apply, programs, run
+from tests.micrograd.recursion import near_recursion_limit
 
 EDGES_OR_MODERATE = st.one_of(MODERATE, EDGES)
 
@@ -181,18 +181,9 @@ def test_the_sort_keeps_its_order_below_the_recursion_budget_and_near_the_limit(
         out = out * (x + float(i)) if i % 2 else (out + x).tanh()
     expected = stack_order(out)
     assert topological_order(out) == expected
-
-    def sorted_from_deep_recursion(levels_left: int) -> list[Value]:
-        if levels_left:
-            return sorted_from_deep_recursion(levels_left - 1)
-        return topological_order(out)
-
     # Called a few frames short of Python's limit, the sort cannot recurse: it must start
     # over with the explicit stack and give the same order.
-    headroom = 10
-    frames_in_use = len(inspect.stack(0))
-    levels = sys.getrecursionlimit() - frames_in_use - headroom
-    assert sorted_from_deep_recursion(levels) == expected
+    assert near_recursion_limit(lambda: topological_order(out), headroom=10) == expected
 
 
 def test_a_million_node_chain_backpropagates_without_recursion():

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 
-from micrograd import Value
+import pytest
+
+from micrograd import Value, straight_line
 from micrograd.engine import weighted_sum
-from micrograd.straight_line import MAX_NESTING, TERMS_PER_STATEMENT, compile_replay, replay_source
+from micrograd.straight_line import MAX_NESTING, TERMS_PER_STATEMENT, replay_source
 from micrograd.tape import compile_graph, lay_out
 from tests.micrograd.expressions import bits
+from tests.micrograd.recursion import near_recursion_limit
 
 
 def assignments(source: str, prefix: str) -> list[str]:
@@ -75,10 +78,10 @@ def test_a_graph_of_the_same_shape_reuses_the_compiled_function_with_its_own_num
 
     first_root, first_w = graph(2.0)
     first = compile_graph(first_root, [first_w])
-    hits = compile_replay.cache_info().hits
+    hits = straight_line._compile_cached.cache_info().hits
     second_root, second_w = graph(-0.25)
     second = compile_graph(second_root, [second_w])
-    assert compile_replay.cache_info().hits == hits + 1
+    assert straight_line._compile_cached.cache_info().hits == hits + 1
     assert first._replay is second._replay
     assert_replay_is_eager(first_root, [first_w])
     assert_replay_is_eager(second_root, [second_w])
@@ -94,3 +97,32 @@ def test_backward_twice_after_one_forward_gives_the_same_gradients_in_a_new_list
     first[0] = 99.0
     root.backward()
     assert tape.backward() == tape.backward() == [w.grad]
+
+
+def test_a_graph_with_a_long_sum_compiles_when_called_near_the_recursion_limit():
+    x = Value(0.5)
+    total = x * 1.0
+    for k in range(3 * TERMS_PER_STATEMENT):
+        total = total + x * float(k)
+    straight_line.forget_compiled()
+    # A few frames short of the limit: too few to compile a 64-term sum on (up to 3.11)
+    grads = near_recursion_limit(lambda: compile_graph(total, [x]).backward(), headroom=20)
+    total.backward()
+    assert grads == [x.grad]
+
+
+def test_a_source_over_the_cache_limit_is_compiled_afresh(monkeypatch):
+    monkeypatch.setattr(straight_line, "CACHED_SOURCE_LIMIT", 10)
+    w = Value(1.0)
+    first, second = compile_graph(w * w, [w]), compile_graph(w * w, [w])
+    assert first._replay is not second._replay
+    assert first.backward() == second.backward() == [2.0]
+
+
+def test_backward_after_an_interrupted_forward_says_so():
+    w = Value(1.0)
+    tape = compile_graph(w.exp(), [w])
+    tape.forward([2.0])
+    tape._run.close()  # what an exception inside the replay leaves behind
+    with pytest.raises(RuntimeError, match="needs a forward"):
+        tape.backward()
