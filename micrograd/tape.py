@@ -11,14 +11,14 @@ The tape writes the graph out as one straight-line Python function
 functions and derivative rules (``micrograd.ops.OPS``) written out over local variables, and
 every gradient adding its contributions in the order that ``Value.backward()`` adds them.
 So its results are bit-identical to eager ones, but for the sign and payload of a NaN
-(which operand's NaN survives ``x * y`` or ``x + y`` may differ), and a replay costs about
-what the same arithmetic written by hand on plain floats costs. An inner node's gradient
-starts from its first contribution rather than from ``0.0 +`` it; that changes at most the
-sign of a zero, which never reaches a leaf's gradient: a leaf's starts from 0.0 as eager's
-does, and the table's rules treat ``g = -0.0`` as ``g = 0.0`` but for the sign of a zero
-result (``micrograd.ops.Op``). Writing and compiling the function costs about as much as
-10 to 30 eager passes over the graph, once; a function already compiled for a graph of the
-same shape is reused.
+(which operand's NaN survives ``x * y`` or ``x + y`` may differ), and a replay costs no
+more than the same arithmetic written by hand as loops over plain floats. An inner node's
+gradient starts from its first contribution rather than from ``0.0 +`` it; that changes at
+most the sign of a zero, which never reaches a leaf's gradient: a leaf's starts from 0.0 as
+eager's does, and the table's rules treat ``g = -0.0`` as ``g = 0.0`` but for the sign of a
+zero result (``micrograd.ops.Op``). Writing and compiling the function costs about as much
+as 10 to 30 eager passes over the graph, once; a function already compiled for a graph of
+the same shape is reused.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
