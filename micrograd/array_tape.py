@@ -290,8 +290,7 @@ class ArrayTape:
         self.forward([leaf.data for leaf in layout.leaves])
 
     def __len__(self) -> int:
-        """The number of slots: one per leaf given (twice for a leaf given twice, and even if
-        the graph does not use it), then one per other node of the graph."""
+        """The number of slots (``Layout.n_slots``)."""
         return len(self._values)
 
     def forward(self, values: Sequence[float]) -> float:

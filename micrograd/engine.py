@@ -403,7 +403,8 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
 
 # weighted_sum writes the table's mul and add as Python's * and +, saving a call per node:
 # the same thing on floats, as long as the table says so.
-assert _FORWARD["mul"] is operator.mul and _FORWARD["add"] is operator.add
+if _FORWARD["mul"] is not operator.mul or _FORWARD["add"] is not operator.add:
+    raise ImportError("weighted_sum needs the table's mul and add to be operator.mul and .add")
 
 # Levels the sort may recurse before an explicit stack takes over: more than the reference
 # run's loss graph needs (23). Measured on the 65,818-node moons loss graph (341 levels),

@@ -7,7 +7,9 @@ statement per node adds up its gradient from its consumers' contributions (each 
 operation table's rule, written out with the variables' names), and a last ``yield`` hands
 back the leaves' gradients. Between the two yields the generator's frame keeps every value,
 so backward reads them without a list or an index. Run as plain bytecode over local
-variables, a node costs about what the same arithmetic written by hand on floats costs.
+variables, a node costs about what the same arithmetic written by hand as loops over floats
+costs: less on an MLP's loss, where a whole neuron becomes one expression, more on a chain,
+where every constant is one more variable to unpack.
 
 Every node is computed by the same operation on the same numbers as in the eager engine,
 and every gradient adds the same contributions in the same order (a sum of terms ``t1 + t2
@@ -55,7 +57,14 @@ from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, rule_reads
 if TYPE_CHECKING:  # tape.py imports this module
     from micrograd.tape import Layout
 
-__all__ = ["MAX_NESTING", "compile_replay", "forget_compiled", "replay_source"]
+__all__ = [
+    "CACHED_SOURCE_LIMIT",
+    "MAX_NESTING",
+    "TERMS_PER_STATEMENT",
+    "compile_replay",
+    "forget_compiled",
+    "replay_source",
+]
 
 MAX_NESTING = 30
 """The most operations written inside one another in one expression; a node deeper than that
@@ -65,7 +74,9 @@ TERMS_PER_STATEMENT = 64
 """A gradient with more contributions than this adds them up over several statements,
 ``g = t1 + ... + t64`` then ``g = g + t65 + ...``: the same additions in the same order."""
 
-LEAVES_PER_STATEMENT = 200  # variables unpacked from a slice of the arguments per statement
+# Variables unpacked per statement from a slice of the arguments: unpacking them all at once
+# would make the frame's stack as deep as there are leaves.
+LEAVES_PER_STATEMENT = 200
 
 # The operator functions of the table's forward column, as Python writes them: on floats,
 # ``a + b`` is ``operator.add(a, b)`` without the call.
@@ -100,15 +111,17 @@ def _rule_template(rule: str) -> str:
     return text if isinstance(tree, (ast.Name, ast.Call)) else f"({text})"
 
 
-_FORWARD = {name: _forward_template(name) for name in OPS}
-_RULES = {name: tuple(_rule_template(rule).format for rule in op.rules) for name, op in OPS.items()}
+_FORWARD_TEMPLATES = {name: _forward_template(name) for name in OPS}
+_RULE_TEMPLATES = {
+    name: tuple(_rule_template(rule).format for rule in op.rules) for name, op in OPS.items()
+}
 _NAMESPACE = {**RULE_FUNCTIONS, **{f"_forward_{name}": op.forward for name, op in OPS.items()}}
 
 
 def _reads_when(name: str) -> dict[tuple[bool, bool], tuple[bool, bool, bool]]:
     """For operation ``name``, by which operands need a gradient: whether the rules that
     then run read ``out``, ``a`` and ``b``."""
-    reads = [set(rule_reads(rule)) for rule in OPS[name].rules] + [set()]
+    reads = [set(rule_reads(rule)) for rule in OPS[name].rules] + [set()]  # b's, if no b
     table = {}
     for needs in ((False, False), (True, False), (False, True), (True, True)):
         names = set().union(*(r for r, needed in zip(reads, needs) if needed))
@@ -177,10 +190,10 @@ def _forward(layout: Layout, kept: set[Value], lines: list[str]) -> dict[Value, 
             value[node], nesting[node] = f"v{slot[node]}", 0
             continue
         if b is None:
-            expression = _FORWARD[node._op].format(value[a])
+            expression = _FORWARD_TEMPLATES[node._op].format(value[a])
             depth = nesting[a] + 1
         else:
-            expression = _FORWARD[node._op].format(value[a], value[b])
+            expression = _FORWARD_TEMPLATES[node._op].format(value[a], value[b])
             depth = max(nesting[a], nesting[b]) + 1
         inline = (
             depth <= MAX_NESTING
@@ -213,7 +226,7 @@ def _backward(
         terms = []
         for consumer, position in consumers[node]:
             b = consumer._b
-            rule = _RULES[consumer._op][position]
+            rule = _RULE_TEMPLATES[consumer._op][position]
             terms.append(
                 rule(
                     gradient[consumer],
@@ -245,22 +258,29 @@ def _unpack(source: str, slots: Iterable[int]) -> list[str]:
     return lines
 
 
-ReplayFunction = Callable[[list[float], list[float]], Iterator]
+# replay(leaf_values, frozen) yields the root's value, then the leaves' gradients.
+ReplayFunction = Callable[[list[float], list[float]], Iterator[float | list[float]]]
 
 CACHED_SOURCE_LIMIT = 4_000_000
 """Compiled functions whose source is at most this many characters (the moons graph's is
-2 MB) are kept for the next graph of the same shape; larger ones, whose code takes tens of
-megabytes, are not kept."""
+2 MB; about 30 characters a node for an MLP's loss, fewer for a chain) are kept for the next
+graph of the same shape; larger ones, whose code takes tens of megabytes, are not."""
 
 
 def compile_replay(source: str) -> ReplayFunction:
     """The function ``replay_source`` wrote, compiled, or the one compiled before from the
-    same source (the same model traced again, say for another seed): compiling is the
-    larger part of the 15 to 35 microseconds a node that ``compile_graph`` takes.
+    same source (the same model traced again, say for another seed): compiling is about
+    half of the 15 to 35 microseconds a node that ``compile_graph`` takes. The four most
+    recently used functions whose source is at most ``CACHED_SOURCE_LIMIT`` are kept: up
+    to about 100 MB of code, until ``forget_compiled()``.
 
-    >>> replay = compile_replay("def replay(leaf_values, frozen):\\n    yield 1.0\\n")
-    >>> next(replay([], []))
-    1.0
+    >>> from micrograd import Value
+    >>> from micrograd.tape import lay_out
+    >>> w = Value(3.0)
+    >>> replay = compile_replay(replay_source(lay_out(w * w, [w])))
+    >>> run = replay([0.5], [])
+    >>> next(run), next(run)                  # the value, then the gradients
+    (0.25, [1.0])
     """
     if len(source) <= CACHED_SOURCE_LIMIT:
         return _compile_cached(source)

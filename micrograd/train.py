@@ -63,8 +63,9 @@ def train(
     of a loss that samples a new minibatch at each call).
 
     ``backend`` says what the compiled replay runs on: ``"python"`` (bit-identical to eager)
-    or ``"numpy"`` (array operations: faster on large graphs, equal to eager up to rounding,
-    see ``micrograd.array_tape``). The eager loop ignores it.
+    or ``"numpy"`` (array operations: faster on wide graphs such as an MLP over many points,
+    slower on chains, equal to eager up to rounding, see ``micrograd.array_tape``). The eager
+    loop ignores it.
     """
     check_backend(backend)
     parameters = model.parameters()

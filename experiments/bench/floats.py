@@ -1,8 +1,8 @@
 """The benchmark workloads by hand: plain floats and hand-derived gradients, no graph.
 
-This is the floor for pure Python: the same arithmetic the engines do, with none of their
-bookkeeping (and none of the shortcuts a hand-written step could take, such as skipping
-the backward pass of a point whose hinge is zero). Each function returns what its
+This is the floor for pure Python written as loops: the same arithmetic the engines do,
+with none of their bookkeeping (and none of the shortcuts a hand-written step could take,
+such as skipping the backward pass of a point whose hinge is zero). Each function returns what its
 ``workloads`` counterpart returns, so the suite checks these numbers against the engine's
 before it trusts either timing.
 

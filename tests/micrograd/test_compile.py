@@ -153,6 +153,13 @@ def test_leaves_outside_the_graph_get_zero_and_a_leaf_root_gets_one(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_tape_has_a_slot_per_leaf_given_then_per_other_node(backend):
+    a, unused = Value(2.0), Value(5.0)
+    assert len(compile_graph(a * 3.0 + a, [a, unused], backend=backend)) == 2 + 1 + 2
+    assert len(compile_graph(a * a, [a, a], backend=backend)) == 2 + 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_leaf_given_twice_reads_its_first_value_and_gets_its_gradient_twice(backend):
     a = Value(2.0)
     tape = compile_graph(a * a, [a, a], backend=backend)

@@ -14,7 +14,7 @@ import pytest
 
 from micrograd import Value
 from micrograd.ops import OPS, Op
-from micrograd.straight_line import _FORWARD, _NAMESPACE, _RULES, _rule_template
+from micrograd.straight_line import _FORWARD_TEMPLATES, _NAMESPACE, _RULE_TEMPLATES, _rule_template
 
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 1e300, math.inf, -math.inf, math.nan]
 
@@ -37,8 +37,10 @@ def cases(op: Op) -> list[tuple[float, ...]]:
 def test_the_tapes_written_out_forward_and_rules_give_the_tables_bits(name):
     op = OPS[name]
     operands = ", ".join(["a", "b"][: op.arity])
-    forward = eval(f"lambda {operands}: " + _FORWARD[name].format("a", "b"), dict(_NAMESPACE))
-    rules = [rule("g", "out", "a", "b") for rule in _RULES[name]]
+    forward = eval(
+        f"lambda {operands}: " + _FORWARD_TEMPLATES[name].format("a", "b"), dict(_NAMESPACE)
+    )
+    rules = [rule("g", "out", "a", "b") for rule in _RULE_TEMPLATES[name]]
     backward = eval(f"lambda g, out, {operands}: ({', '.join(rules)},)", dict(_NAMESPACE))
     for g, out, *xs in cases(op):
         assert bits(forward(*xs)) == bits(out), (name, xs)
