@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from micrograd import Value
 from micrograd.ops import OPS
+from micrograd.tape import compile_graph
 
 Operand = tuple[str, float]  # ("node", index) or ("const", value)
 
@@ -114,6 +115,14 @@ def torch_apply(torch) -> Callable[..., Any]:
 
 def torch_leaf(torch) -> Callable[[float], Any]:
     return lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def assert_replay_matches_eager(root: Value, leaves: Sequence[Value]) -> None:
+    """A tape of ``root``'s graph gives, bit for bit, the value and the gradients that
+    eager ``root.backward()`` (already run) gave ``leaves``."""
+    tape = compile_graph(root, leaves)
+    assert bits([tape.forward([leaf.data for leaf in leaves])]) == bits([root.data])
+    assert bits(tape.backward()) == bits([leaf.grad for leaf in leaves])
 
 
 def bits(xs: Sequence[float]) -> list[bytes]:
