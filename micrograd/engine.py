@@ -22,7 +22,6 @@ import linecache
 import numbers
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
 from typing import ClassVar
 
 from micrograd.ops import OPS, RULE_FUNCTIONS, Op, rule_reads
@@ -60,7 +59,7 @@ def as_float(x: object, where: str = "a number") -> float:
 # calculus still lives only there.
 _FORWARD = {name: op.forward for name, op in OPS.items()}
 _new = object.__new__
-_grad_of = attrgetter("grad")
+_grad_of = operator.attrgetter("grad")
 # The class of each operation's results, by name; filled in below the classes.
 _RESULT_CLASSES: dict[str, type[Value]] = {}
 assert all(op.arity in (1, 2) for op in OPS.values()), "a node holds at most two operands"
