@@ -46,6 +46,7 @@ from __future__ import annotations
 import ast
 import functools
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import CodeType
@@ -181,7 +182,8 @@ def _kept(order: list[Value], needed: dict[Value, bool]) -> set[Value]:
 def _forward(layout: Layout, kept: set[Value], lines: list[str]) -> dict[Value, str]:
     """Append the statements that compute the graph's values; return how an expression
     refers to each node's value: its variable, or its own expression written inline."""
-    slot, consumers, root = layout.slot, layout.consumers, layout.root
+    slot, root = layout.slot, layout.root
+    uses = _uses(layout.order)
     value: dict[Value, str] = {}
     nesting: dict[Value, int] = {}
     for node in layout.order:
@@ -195,12 +197,7 @@ def _forward(layout: Layout, kept: set[Value], lines: list[str]) -> dict[Value, 
         else:
             expression = _FORWARD_TEMPLATES[node._op].format(value[a], value[b])
             depth = max(nesting[a], nesting[b]) + 1
-        inline = (
-            depth <= MAX_NESTING
-            and len(consumers[node]) == 1
-            and node not in kept
-            and node is not root
-        )
+        inline = depth <= MAX_NESTING and uses[node] == 1 and node not in kept and node is not root
         if inline:
             value[node], nesting[node] = f"({expression})", depth
         else:
@@ -214,37 +211,60 @@ def _backward(
     layout: Layout, needed: dict[Value, bool], value: dict[Value, str], lines: list[str]
 ) -> dict[Value, str]:
     """Append the statements that add up the needed gradients, every node's contributions
-    in eager order; return how an expression refers to each needed node's gradient."""
-    slot, consumers, root = layout.slot, layout.consumers, layout.root
+    in eager order; return how an expression refers to each needed node's gradient.
+
+    Eager backward runs the nodes' rules from the root down, each adding to its first
+    operand, then to its second; so a node's contributions, gathered in that same walk,
+    are all in, in eager's order, by the time the walk reaches the node."""
+    slot, root = layout.slot, layout.root
     gradient: dict[Value, str] = {}
-    if needed[root]:
-        gradient[root] = f"g{slot[root]}"
-        lines.append(f"    {gradient[root]} = 1.0")
+    contributions: dict[Value, list[str]] = {}
     for node in reversed(layout.order):
-        if not needed[node] or node is root:
+        if not needed[node]:
             continue
-        terms = []
-        for consumer, position in consumers[node]:
-            b = consumer._b
-            rule = _RULE_TEMPLATES[consumer._op][position]
-            terms.append(
-                rule(
-                    gradient[consumer],
-                    value[consumer],
-                    value[consumer._a],
-                    "" if b is None else value[b],
-                )
-            )
-        if node._a is not None and len(terms) == 1 and terms[0].isidentifier():
-            gradient[node] = terms[0]  # an operand of +: its consumer's gradient, as it is
+        if node is root:
+            gradient[node] = f"g{slot[node]}"
+            lines.append(f"    {gradient[node]} = 1.0")
+        else:
+            gradient[node] = _sum_of(node, contributions.pop(node), f"g{slot[node]}", lines)
+        a, b = node._a, node._b
+        if a is None:
             continue
-        name = gradient[node] = f"g{slot[node]}"
-        # A leaf's gradient starts from 0.0, as eager's `leaf.grad += ...` does.
-        start = "0.0 + " if node._a is None else ""
-        for i in range(0, len(terms), TERMS_PER_STATEMENT):
-            chunk = " + ".join(terms[i : i + TERMS_PER_STATEMENT])
-            lines.append(f"    {name} = {start if i == 0 else name + ' + '}{chunk}")
+        rules = _RULE_TEMPLATES[node._op]
+        arguments = (gradient[node], value[node], value[a], "" if b is None else value[b])
+        for operand, rule in zip((a, b), rules):
+            if needed[operand]:
+                terms = contributions.get(operand)  # not setdefault(): a new list every call
+                if terms is None:
+                    contributions[operand] = [rule(*arguments)]
+                else:
+                    terms.append(rule(*arguments))
     return gradient
+
+
+def _sum_of(node: Value, terms: list[str], name: str, lines: list[str]) -> str:
+    """How an expression refers to ``node``'s gradient, the sum of ``terms``: the one term
+    itself if it is a variable (an operand of +: its consumer's gradient, as it is), else
+    ``name``, after appending the statements that add the terms up into it."""
+    if node._a is not None and len(terms) == 1 and terms[0].isidentifier():
+        return terms[0]
+    # A leaf's gradient starts from 0.0, as eager's `leaf.grad += ...` does.
+    start = "0.0 + " if node._a is None else ""
+    for i in range(0, len(terms), TERMS_PER_STATEMENT):
+        chunk = " + ".join(terms[i : i + TERMS_PER_STATEMENT])
+        lines.append(f"    {name} = {start if i == 0 else name + ' + '}{chunk}")
+    return name
+
+
+def _uses(order: list[Value]) -> Counter[Value]:
+    """How many times each node of ``order`` is an operand (twice in ``x * x``)."""
+    uses = Counter(map(_first_operand, order))
+    uses.update(map(_second_operand, order))
+    return uses
+
+
+_first_operand = operator.attrgetter("_a")
+_second_operand = operator.attrgetter("_b")
 
 
 def _unpack(source: str, slots: Iterable[int]) -> list[str]:
