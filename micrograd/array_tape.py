@@ -1,14 +1,14 @@
 """Compiled replay on NumPy: every group of the tape as a few array operations.
 
-``compile_graph(root, leaves, backend="numpy")`` lays the graph out exactly as the pure-Python
-tape does (``micrograd.tape.lay_out``): one run of slots per group of nodes with the same
-operation at the same depth. Here the slots are one float64 array, and a group runs as a
-few NumPy calls over its operands' values, gathered by index: forward through the
-operation's array form (``ARRAY_FORWARD``), backward through its derivative rule from the
-table, the rule's expression evaluated on arrays; contributions go into the gradients with
-indexed ``+=`` (``numpy.add.at`` where a node appears twice in a group). A NumPy call costs
-microseconds at any size, so groups of a few nodes (a chain has one at each depth) run
-node by node with the table's scalar functions instead.
+``compile_graph(root, leaves, backend="numpy")`` lays the graph out as the pure-Python tape
+does (``micrograd.tape.lay_out``), then gives each group of nodes with the same operation
+at the same depth one run of slots (``depth_groups``). Here the slots are one float64
+array, and a group runs as a few NumPy calls over its operands' values, gathered by index:
+forward through the operation's array form (``ARRAY_FORWARD``), backward through its
+derivative rule from the table, the rule's expression evaluated on arrays; contributions go
+into the gradients with indexed ``+=`` (``numpy.add.at`` where a node appears twice in a
+group). A NumPy call costs microseconds at any size, so groups of a few nodes (a chain has
+one at each depth) run node by node with the table's scalar functions instead.
 
 Results are close to the eager engine's, not bit for bit: NumPy's ``tanh`` (and on some
 machines ``exp``, ``log`` or ``pow``) may round the last bit differently, and a gradient's
@@ -35,10 +35,11 @@ from types import MappingProxyType
 
 import numpy as np
 
+from micrograd.engine import Value
 from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, Op, reads, rule_lambda_source
 from micrograd.tape import Layout, leaf_numbers
 
-__all__ = ["ARRAY_FORWARD", "ARRAY_RULE_FUNCTIONS", "ArrayTape", "array_rule"]
+__all__ = ["ARRAY_FORWARD", "ARRAY_RULE_FUNCTIONS", "ArrayTape", "array_rule", "depth_groups"]
 
 Array = np.ndarray
 
@@ -255,6 +256,44 @@ class _FewNodes:
                 grads[b] += to_b
 
 
+Group = tuple[str, int, list[Value]]  # operation, first slot, nodes
+
+
+def depth_groups(layout: Layout) -> tuple[list[Group], dict[Value, int]]:
+    """The nodes of ``layout`` with operands, grouped by depth (their longest path from a
+    leaf) and operation, shallowest first, and their slots renumbered so that each group
+    is one run of slots: a group's operands all sit in earlier slots. The root, deeper than
+    every other node, is alone in the last group. Leaves keep their slots.
+
+    >>> from micrograd import Value
+    >>> from micrograd.tape import lay_out
+    >>> a = Value(2.0)
+    >>> groups, slot = depth_groups(lay_out((a * a + 1.0) * (a * 3.0), [a]))
+    >>> [(op, start, len(nodes)) for op, start, nodes in groups]
+    [('mul', 3, 2), ('add', 5, 1), ('mul', 6, 1)]
+    """
+    depth: dict[Value, int] = {}
+    by_group: dict[tuple[int, str], list[Value]] = {}
+    for node in layout.order:
+        a, b = node._a, node._b
+        if a is None:
+            depth[node] = 0
+            continue
+        depth[node] = 1 + (depth[a] if b is None else max(depth[a], depth[b]))
+        by_group.setdefault((depth[node], node._op), []).append(node)
+
+    slot = dict(layout.slot)
+    groups: list[Group] = []
+    next_slot = len(layout.leaves) + len(layout.frozen)
+    for key in sorted(by_group):
+        nodes = by_group[key]
+        groups.append((key[1], next_slot, nodes))
+        for node in nodes:
+            slot[node] = next_slot
+            next_slot += 1
+    return groups, slot
+
+
 # Groups of up to this many nodes run node by node (_FewNodes); larger ones as arrays.
 FEW = 4
 
@@ -272,21 +311,22 @@ class ArrayTape:
         self._values[first_frozen : first_frozen + len(layout.frozen)] = [
             node.data for node in layout.frozen
         ]
+        groups, slot = depth_groups(layout)
         self._groups = [
             (_FewNodes if len(nodes) <= FEW else _ArrayGroup)(
                 op_name,
                 start,
                 [
-                    np.array([layout.slot[node._prev[p]] for node in nodes], dtype=np.intp)
+                    np.array([slot[node._prev[p]] for node in nodes], dtype=np.intp)
                     for p in range(OPS[op_name].arity)
                 ],
                 self._values,
                 self._grads,
             )
-            for op_name, start, nodes in layout.groups
+            for op_name, start, nodes in groups
         ]
-        self._root_slot = layout.slot[layout.root]
-        self._leaf_slots = np.array([layout.slot[leaf] for leaf in layout.leaves], dtype=np.intp)
+        self._root_slot = slot[layout.root]
+        self._leaf_slots = np.array([slot[leaf] for leaf in layout.leaves], dtype=np.intp)
         self.forward([leaf.data for leaf in layout.leaves])
 
     def __len__(self) -> int:

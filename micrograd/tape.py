@@ -128,33 +128,21 @@ class Tape:
 
 @dataclass
 class Layout:
-    """A traced graph laid out in slots; made by ``lay_out``. The NumPy tape runs one group
-    of slots at a time; the Python tape names its variables after the slots.
+    """A traced graph laid out in slots; made by ``lay_out``. The Python tape names its
+    variables after the slots; the NumPy tape keeps the leaves' and renumbers the rest.
 
     Slots hold, in order: the given ``leaves`` (a leaf given twice keeps its first slot),
     the graph's other leaves (``frozen``: inputs and constants, which keep their numbers),
-    then one run of slots per group of nodes with the same depth (their longest path from a
-    leaf) and operation, shallowest first: a group's operands all sit in earlier slots.
-    ``consumers[node]`` lists who consumes ``node``, in the order eager backward adds
-    their contributions: later nodes of the topological order first, and within a node its
-    operands in order."""
+    then the nodes with operands, in topological ``order``: a node's operands all sit in
+    earlier slots. A leaf given twice, or not used by the graph, still counts a slot of
+    its own in ``n_slots``."""
 
     root: Value
     leaves: list[Value]
     order: list[Value]  # every node, operands before results (topological_order)
     frozen: list[Value]
-    groups: list[tuple[str, int, list[Value]]]  # operation, first slot, nodes
     slot: dict[Value, int]
-    consumers: dict[Value, list[tuple[Value, int]]]
-
-    @property
-    def n_slots(self) -> int:
-        """The number of slots: one per leaf given (twice for a leaf given twice, and even if
-        the graph does not use it), then one per other node of the graph."""
-        if self.groups:
-            _, start, nodes = self.groups[-1]
-            return start + len(nodes)
-        return len(self.leaves) + len(self.frozen)
+    n_slots: int  # len(leaves), then one per other node of the graph
 
 
 def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
@@ -163,8 +151,8 @@ def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
     >>> from micrograd import Value
     >>> a = Value(2.0)
     >>> layout = lay_out(a * a + 1.0, [a])
-    >>> [(op, start, len(nodes)) for op, start, nodes in layout.groups]
-    [('mul', 2, 1), ('add', 3, 1)]
+    >>> [(node._op or "leaf", layout.slot[node]) for node in layout.order]
+    [('leaf', 0), ('mul', 2), ('leaf', 1), ('add', 3)]
     """
     leaves = list(leaves)
     for i, leaf in enumerate(leaves):
@@ -176,34 +164,15 @@ def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
     for i, leaf in enumerate(leaves):
         slot.setdefault(leaf, i)
     frozen = [node for node in order if node._a is None and node not in slot]
-    for j, node in enumerate(frozen):
-        slot[node] = len(leaves) + j
-
-    depth: dict[Value, int] = {}
+    next_slot = len(leaves)
+    for node in frozen:
+        slot[node] = next_slot
+        next_slot += 1
     for node in order:
-        depth[node] = 0 if node._a is None else 1 + max(depth[p] for p in node._prev)
-
-    consumers: dict[Value, list[tuple[Value, int]]] = {node: [] for node in order}
-    for node in reversed(order):
-        for position, operand in enumerate(node._prev):
-            consumers[operand].append((node, position))
-
-    by_group: dict[tuple[int, str], list[Value]] = {}
-    for node in order:
-        if node._a is not None and node is not root:
-            by_group.setdefault((depth[node], node._op), []).append(node)
-    if root._a is not None:  # the root is alone at the greatest depth
-        by_group[(depth[root], root._op)] = [root]
-
-    groups: list[tuple[str, int, list[Value]]] = []
-    next_slot = len(leaves) + len(frozen)
-    for key in sorted(by_group):
-        nodes = by_group[key]
-        groups.append((key[1], next_slot, nodes))
-        for i, node in enumerate(nodes):
-            slot[node] = next_slot + i
-        next_slot += len(nodes)
-    return Layout(root, leaves, order, frozen, groups, slot, consumers)
+        if node._a is not None:
+            slot[node] = next_slot
+            next_slot += 1
+    return Layout(root, leaves, order, frozen, slot, next_slot)
 
 
 class Replay(Protocol):

@@ -13,10 +13,10 @@ from hypothesis import given
 
 from experiments.bench import workloads
 from micrograd import MLP, Value
-from micrograd.array_tape import ARRAY_FORWARD, array_rule
+from micrograd.array_tape import ARRAY_FORWARD, array_rule, depth_groups
 from micrograd.demo import demo_loss, demo_model
 from micrograd.ops import OPS, Op
-from micrograd.tape import compile_graph
+from micrograd.tape import compile_graph, lay_out
 from micrograd.train import train
 from tests.micrograd.expressions import (
     EDGES,
@@ -129,6 +129,26 @@ def test_numpy_replay_matches_eager_within_its_tolerance(program):
 @given(programs(values=EDGES, max_steps=6))
 def test_numpy_replay_matches_eager_on_infinities_nans_and_signed_zeros(program):
     assert_numpy_replay_close_to_eager(program)
+
+
+@given(programs())
+def test_each_depth_group_is_one_run_of_slots_after_its_operands(program):
+    nodes = run(program, Value, micrograd_apply)
+    root = nodes[-1]
+    layout = lay_out(root, nodes[: len(program.leaves)])
+    groups, slot = depth_groups(layout)
+    first = len(layout.leaves) + len(layout.frozen)
+    members = [node for _, _, group in groups for node in group]
+    assert [slot[node] for node in members] == list(range(first, layout.n_slots))
+    assert set(members) == {node for node in layout.order if node._a is not None}
+    for op_name, start, group in groups:
+        assert {node._op for node in group} == {op_name}
+        assert all(slot[operand] < start for node in group for operand in node._prev)
+    assert {node: slot[node] for node in layout.order if node._a is None} == {
+        node: layout.slot[node] for node in layout.order if node._a is None
+    }
+    if root._a is not None:
+        assert groups[-1][2] == [root]
 
 
 def relative_error(ours: list[float], theirs: list[float]) -> float:
