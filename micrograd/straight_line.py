@@ -290,7 +290,7 @@ graph of the same shape; larger ones, whose code takes tens of megabytes, are no
 def compile_replay(source: str) -> ReplayFunction:
     """The function ``replay_source`` wrote, compiled, or the one compiled before from the
     same source (the same model traced again, say for another seed): compiling is about
-    half of the 15 to 35 microseconds a node that ``compile_graph`` takes. The four most
+    two thirds of the 15 to 25 microseconds a node that ``compile_graph`` takes. The four most
     recently used functions whose source is at most ``CACHED_SOURCE_LIMIT`` are kept: up
     to about 100 MB of code, until ``forget_compiled()``.
 

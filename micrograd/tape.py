@@ -18,8 +18,8 @@ gradient starts from its first contribution rather than from ``0.0 +`` it; that 
 most the sign of a zero, which never reaches a leaf's gradient: a leaf's starts from 0.0 as
 eager's does, and the table's rules treat ``g = -0.0`` as ``g = 0.0`` but for the sign of a
 zero result (``micrograd.ops.Op``). Writing and compiling the function costs about as much
-as 10 to 30 eager passes over the graph, once; a graph of the same shape traced again
-reuses the compiled function, which saves about half of that.
+as 10 to 25 eager passes over the graph, once; a graph of the same shape traced again
+reuses the compiled function, which saves about two thirds of that.
 
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
