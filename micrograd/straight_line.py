@@ -145,7 +145,7 @@ def replay_source(layout: Layout) -> str:
     value = _forward(layout, _kept(layout.order, needed), lines)
     lines.append(f"    yield {value[layout.root]}")
     gradient = _backward(layout, needed, value, lines)
-    grads = ["1.0" if leaf is layout.root else gradient.get(leaf, "0.0") for leaf in layout.leaves]
+    grads = [gradient.get(leaf, "0.0") for leaf in layout.leaves]
     lines.append(f"    yield [{', '.join(grads)}]")
     return "\n".join(lines) + "\n"
 
