@@ -256,10 +256,10 @@ class _FewNodes:
                 grads[b] += to_b
 
 
-Group = tuple[str, int, list[Value]]  # operation, first slot, nodes
+DepthGroup = tuple[str, int, list[Value]]  # operation, first slot, nodes
 
 
-def depth_groups(layout: Layout) -> tuple[list[Group], dict[Value, int]]:
+def depth_groups(layout: Layout) -> tuple[list[DepthGroup], dict[Value, int]]:
     """The nodes of ``layout`` with operands, grouped by depth (their longest path from a
     leaf) and operation, shallowest first, and their slots renumbered so that each group
     is one run of slots: a group's operands all sit in earlier slots. The root, deeper than
@@ -283,7 +283,7 @@ def depth_groups(layout: Layout) -> tuple[list[Group], dict[Value, int]]:
         by_group.setdefault((depth[node], node._op), []).append(node)
 
     slot = dict(layout.slot)
-    groups: list[Group] = []
+    groups: list[DepthGroup] = []
     next_slot = len(layout.leaves) + len(layout.frozen)
     for key in sorted(by_group):
         nodes = by_group[key]

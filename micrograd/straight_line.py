@@ -46,7 +46,7 @@ from __future__ import annotations
 import ast
 import functools
 import operator
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import CodeType
@@ -218,7 +218,7 @@ def _backward(
     are all in, in eager's order, by the time the walk reaches the node."""
     slot, root = layout.slot, layout.root
     gradient: dict[Value, str] = {}
-    contributions: dict[Value, list[str]] = {}
+    contributions: defaultdict[Value, list[str]] = defaultdict(list)
     for node in reversed(layout.order):
         if not needed[node]:
             continue
@@ -234,11 +234,7 @@ def _backward(
         arguments = (gradient[node], value[node], value[a], "" if b is None else value[b])
         for operand, rule in zip((a, b), rules):
             if needed[operand]:
-                terms = contributions.get(operand)  # not setdefault(): a new list every call
-                if terms is None:
-                    contributions[operand] = [rule(*arguments)]
-                else:
-                    terms.append(rule(*arguments))
+                contributions[operand].append(rule(*arguments))
     return gradient
 
 
@@ -256,15 +252,16 @@ def _sum_of(node: Value, terms: list[str], name: str, lines: list[str]) -> str:
     return name
 
 
-def _uses(order: list[Value]) -> Counter[Value]:
-    """How many times each node of ``order`` is an operand (twice in ``x * x``)."""
+_first_operand = operator.attrgetter("_a")
+_second_operand = operator.attrgetter("_b")
+
+
+def _uses(order: list[Value]) -> Counter[Value | None]:
+    """How many times each node of ``order`` is an operand (twice in ``x * x``); the count
+    of ``None`` means nothing."""
     uses = Counter(map(_first_operand, order))
     uses.update(map(_second_operand, order))
     return uses
-
-
-_first_operand = operator.attrgetter("_a")
-_second_operand = operator.attrgetter("_b")
 
 
 def _unpack(source: str, slots: Iterable[int]) -> list[str]:
@@ -290,7 +287,7 @@ graph of the same shape; larger ones, whose code takes tens of megabytes, are no
 def compile_replay(source: str) -> ReplayFunction:
     """The function ``replay_source`` wrote, compiled, or the one compiled before from the
     same source (the same model traced again, say for another seed): compiling is about
-    two thirds of the 15 to 25 microseconds a node that ``compile_graph`` takes. The four most
+    two thirds of the 12 to 25 microseconds a node that ``compile_graph`` takes. The four most
     recently used functions whose source is at most ``CACHED_SOURCE_LIMIT`` are kept: up
     to about 100 MB of code, until ``forget_compiled()``.
 
