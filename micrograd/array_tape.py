@@ -29,6 +29,7 @@ The tests check this bound on random graphs, and plain 1e-12 relative on trainin
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from types import MappingProxyType
@@ -273,14 +274,14 @@ def depth_groups(layout: Layout) -> tuple[list[DepthGroup], dict[Value, int]]:
     [('mul', 3, 2), ('add', 5, 1), ('mul', 6, 1)]
     """
     depth: dict[Value, int] = {}
-    by_group: dict[tuple[int, str], list[Value]] = {}
+    by_group: defaultdict[tuple[int, str], list[Value]] = defaultdict(list)
     for node in layout.order:
         a, b = node._a, node._b
         if a is None:
             depth[node] = 0
             continue
         depth[node] = 1 + (depth[a] if b is None else max(depth[a], depth[b]))
-        by_group.setdefault((depth[node], node._op), []).append(node)
+        by_group[depth[node], node._op].append(node)
 
     slot = dict(layout.slot)
     groups: list[DepthGroup] = []
