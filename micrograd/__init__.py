@@ -8,7 +8,7 @@
 (10.0, 7.0)
 """
 
-from micrograd.engine import Constant, Parameter, Value, topological_order
+from micrograd.engine import Constant, Parameter, Value, current_scope, scope, topological_order
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.tape import Tape, compile_graph
 
@@ -25,5 +25,7 @@ __all__ = [
     "Value",
     "__version__",
     "compile_graph",
+    "current_scope",
+    "scope",
     "topological_order",
 ]

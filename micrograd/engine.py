@@ -21,12 +21,24 @@ from __future__ import annotations
 import linecache
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import ClassVar
 
 from micrograd.ops import OPS, RULE_FUNCTIONS, Op, rule_reads
 
-__all__ = ["Constant", "Parameter", "Value", "as_float", "topological_order", "weighted_sum"]
+__all__ = [
+    "Constant",
+    "Parameter",
+    "Value",
+    "as_float",
+    "current_scope",
+    "enter_scope",
+    "exit_scope",
+    "scope",
+    "topological_order",
+    "weighted_sum",
+]
 
 Number = float | int
 
@@ -52,6 +64,91 @@ def as_float(x: object, where: str = "a number") -> float:
             shown = text if len(text) <= 30 else f"{text[:10]}...{text[-4:]} ({len(text)} digits)"
             raise OverflowError(f"{where} got {shown}, too large for a float") from None
     raise TypeError(f"{where} needs a real number, got {x!r:.60} ({type(x).__name__})")
+
+
+# -- scopes --------------------------------------------------------------------------------
+
+_scope = ""
+"""The dotted name of the scope that new nodes are made in; ``""`` outside any."""
+# Each (outer scope, inner name) joined once: every node made in one scope then holds the
+# same string object, so recording a scope costs a node one slot and no new object.
+_joined: dict[tuple[str, str], str] = {}
+_MAX_JOINED = 100_000  # past this many distinct scopes the cache starts over
+
+
+def current_scope() -> str:
+    """The dotted name of the scope new nodes are made in now; ``""`` outside any.
+
+    >>> current_scope()
+    ''
+    >>> with scope("encoder"), scope("layer.0"):
+    ...     current_scope()
+    'encoder.layer.0'
+    """
+    return _scope
+
+
+@contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Make every node created inside the ``with`` block (leaves and results) record the
+    scope ``name``, joined with dots to the scope around it. ``name`` may itself hold dots
+    (``"layers.0"``), but no empty part. The neural-net library builds each neuron in its
+    own scope (``layers.1.neurons.3``); analysis, drawings and the viewer group by it.
+
+    The current scope belongs to the process, like the recursion limit: threads that build
+    graphs at the same time in different scopes would mix them.
+
+    >>> from micrograd import Value
+    >>> with scope("model"):
+    ...     x = Value(2.0)
+    ...     with scope("square"):
+    ...         y = x * x
+    >>> x.scope, y.scope, (y + 1).scope
+    ('model', 'model.square', '')
+    """
+    outer = enter_scope(_checked_scope_name(name))
+    try:
+        yield _scope
+    finally:
+        exit_scope(outer)
+
+
+def enter_scope(name: str) -> str:
+    """Make ``name``, inside the current scope, the scope of new nodes (``""`` stays in the
+    current one), and return the scope it replaces, to hand to ``exit_scope``. This is what
+    ``scope()`` does, for code that enters a scope on a hot path (a neuron, at every call)
+    and trusts its own names.
+
+    >>> outer = enter_scope("layers.0")
+    >>> current_scope()
+    'layers.0'
+    >>> exit_scope(outer); current_scope()
+    ''
+    """
+    global _scope
+    outer = _scope
+    try:
+        _scope = _joined[outer, name]
+    except KeyError:
+        if len(_joined) >= _MAX_JOINED:
+            _joined.clear()
+        joined = f"{outer}.{name}" if outer and name else outer or name
+        _scope = _joined[outer, name] = joined
+    return outer
+
+
+def exit_scope(outer: str) -> None:
+    """Go back to the scope ``outer`` that ``enter_scope`` returned."""
+    global _scope
+    _scope = outer
+
+
+def _checked_scope_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"a scope's name must be text, got {name!r:.60} ({type(name).__name__})")
+    if not name or "" in name.split("."):
+        raise ValueError(f"a scope's name needs non-empty parts between dots, got {name!r:.60}")
+    return name
 
 
 # The table's functions by name, looked up once per node on the hot paths (a plain dict is
@@ -88,6 +185,7 @@ def _binary_methods(op_name: str, dunder: str) -> tuple[BinaryMethod, BinaryMeth
         out.data = forward(self.data, other.data)
         out.grad = 0.0
         out.label = ""
+        out.scope = _scope
         out._a = self
         out._b = other
         return out
@@ -123,7 +221,8 @@ class Value:
     """A float that records the operation and operands that produced it.
 
     Attributes: ``data`` (the float), ``grad`` (d output / d this, 0.0 until
-    ``backward()``), ``label`` (a name for display), ``_prev`` (the operands, in order; empty
+    ``backward()``), ``label`` (a name for display), ``scope`` (the dotted name of the
+    ``scope()`` it was made in, ``""`` outside any), ``_prev`` (the operands, in order; empty
     for a leaf) and ``_op`` (the operation's name in ``OPS``; ``""`` for a leaf).
     Values hash by identity: two nodes holding equal numbers are still two nodes.
 
@@ -143,13 +242,14 @@ class Value:
     ('tanh', 'mul')
     """
 
-    __slots__ = ("_a", "_b", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "data", "grad", "label", "scope")
     _op: ClassVar[str] = ""  # a leaf; each operation's results have a class that names it
 
     def __init__(self, data: Number, *, label: str = "") -> None:
         self.data = data if type(data) is float else as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
+        self.scope = _scope
         self._a: Value | None = None
         self._b: Value | None = None
 
@@ -302,14 +402,21 @@ def _result_class(op: Op) -> type[Value]:
 
 def _reduce_result(node: Value) -> tuple:
     """How pickle and copy rebuild a result node: its class is found by its operation."""
-    return _rebuild_result, (node._op, node.data, node.grad, node.label, node._a, node._b)
+    state = (node._op, node.data, node.grad, node.label, node._a, node._b, node.scope)
+    return _rebuild_result, state
 
 
 def _rebuild_result(
-    op_name: str, data: float, grad: float, label: str, a: Value, b: Value | None
+    op_name: str,
+    data: float,
+    grad: float,
+    label: str,
+    a: Value,
+    b: Value | None,
+    scope: str = "",
 ) -> Value:
     node = _node(op_name, data, a, b)
-    node.grad, node.label = grad, label
+    node.grad, node.label, node.scope = grad, label, scope
     return node
 
 
@@ -350,6 +457,7 @@ def _node(op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
+    out.scope = _scope
     out._a = a
     out._b = b
     return out
@@ -372,6 +480,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
     TypeError: weighted_sum takes Values, got 0.5 (float) in inputs
     """
     product_class, sum_class = _RESULT_CLASSES["mul"], _RESULT_CLASSES["add"]
+    here = _scope
     total = bias
     try:
         for weight, x in zip(weights, inputs):
@@ -381,12 +490,14 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value)
             product.data = weight.data * x.data  # the table's mul and add: see below
             product.grad = 0.0
             product.label = ""
+            product.scope = here
             product._a = weight
             product._b = x
             new_total = _new(sum_class)
             new_total.data = total.data + product.data
             new_total.grad = 0.0
             new_total.label = ""
+            new_total.scope = here
             new_total._a = total
             new_total._b = product
             total = new_total

@@ -18,7 +18,16 @@ import numbers
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from micrograd.engine import Number, Parameter, Value, as_float, weighted_sum
+from micrograd.engine import (
+    Number,
+    Parameter,
+    Value,
+    as_float,
+    current_scope,
+    enter_scope,
+    exit_scope,
+    weighted_sum,
+)
 
 __all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
 
@@ -37,7 +46,27 @@ class Module:
     """Anything with parameters: gives them by name, and clears their gradients.
 
     Each parameter is a ``Parameter`` whose ``label`` is its dotted name in the module
-    that built it (``layers.0.neurons.1.w.2`` in an ``MLP``)."""
+    that built it (``layers.0.neurons.1.w.2`` in an ``MLP``). Each module's ``name`` is its
+    dotted place in that module (``layers.0.neurons.1``; ``""`` for the outermost), and a
+    neuron builds everything it computes, when called, in the scope of that name
+    (``micrograd.scope``), where its parameters are too.
+
+    >>> model = MLP(3, [4, 1], seed=0)
+    >>> model.layers[1].neurons[0].name, model.layers[0].neurons[2].w[1].scope
+    ('layers.1.neurons.0', 'layers.0.neurons.2')
+    >>> model([1.0, 2.0, 3.0]).scope
+    'layers.1.neurons.0'
+    """
+
+    name: str = ""
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """This module (named ``""``) and every module inside it, by dotted name.
+
+        >>> [name for name, _ in MLP(2, [1, 1], seed=0).named_modules()]
+        ['', 'layers.0', 'layers.0.neurons.0', 'layers.1', 'layers.1.neurons.0']
+        """
+        return [("", self)]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with a dotted name that says where it sits, as in
@@ -114,10 +143,15 @@ class Neuron(Module):
         return self._forward(_input_values(x, len(self.w), "Neuron"))
 
     def _forward(self, xs: list[Value]) -> Value:
-        """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked."""
-        total = weighted_sum(self.w, xs, self.b)
-        activate = ACTIVATIONS[self.activation]
-        return activate(total) if activate else total
+        """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked, built
+        in the neuron's scope."""
+        outer = enter_scope(self.name)
+        try:
+            total = weighted_sum(self.w, xs, self.b)
+            activate = ACTIVATIONS[self.activation]
+            return activate(total) if activate else total
+        finally:
+            exit_scope(outer)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
@@ -164,6 +198,9 @@ class Layer(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _prefixed("neurons", self.neurons)
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        return [("", self), *_prefixed_modules("neurons", self.neurons)]
 
     def parameters(self) -> list[Value]:
         return [p for neuron in self.neurons for p in neuron.parameters()]
@@ -227,6 +264,9 @@ class MLP(Module):
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _prefixed("layers", self.layers)
 
+    def named_modules(self) -> list[tuple[str, Module]]:
+        return [("", self), *_prefixed_modules("layers", self.layers)]
+
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
@@ -238,9 +278,18 @@ class MLP(Module):
 
 
 def _label_parameters(module: Module) -> None:
-    """Name every parameter after where it sits, so graphs and files can show it."""
+    """Name every module and parameter after where it sits, so graphs and files can show
+    it, and put each neuron's parameters in the neuron's scope (inside the scope current
+    while the module is built)."""
     for name, parameter in module.named_parameters():
         parameter.label = name
+    for name, child in module.named_modules():
+        child.name = name
+        if isinstance(child, Neuron):
+            outer = enter_scope(name)
+            for parameter in child.parameters():
+                parameter.scope = current_scope()
+            exit_scope(outer)
 
 
 def _prefixed(name: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
@@ -248,6 +297,14 @@ def _prefixed(name: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
         (f"{name}.{i}.{inner}", parameter)
         for i, child in enumerate(children)
         for inner, parameter in child.named_parameters()
+    ]
+
+
+def _prefixed_modules(name: str, children: Sequence[Module]) -> list[tuple[str, Module]]:
+    return [
+        (f"{name}.{i}.{inner}" if inner else f"{name}.{i}", module)
+        for i, child in enumerate(children)
+        for inner, module in child.named_modules()
     ]
 
 
