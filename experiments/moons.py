@@ -29,7 +29,7 @@ import click
 import micrograd
 from experiments import options, outputs
 from micrograd import MLP, Value
-from micrograd.losses import l2_penalty, max_margin
+from micrograd.losses import dataset_loss, l2_penalty, max_margin
 from micrograd.train import train
 from toolkit.cli_types import FiniteNonNegativeFloat, FinitePositiveFloat
 from toolkit.datasets import moons
@@ -72,8 +72,11 @@ def make_model(config: Config) -> MLP:
 
 def objective(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[float], alpha: float):
     """The training loss: the max-margin loss over the points plus ``alpha`` times L2."""
-    scores = [model(x) for x in xs]
-    return max_margin(scores, ys) + l2_penalty(model.parameters(), alpha)
+
+    def criterion(scores, targets):
+        return max_margin(scores, targets) + l2_penalty(model.parameters(), alpha)
+
+    return dataset_loss(model, xs, ys, criterion)
 
 
 def accuracy(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[float]) -> float:

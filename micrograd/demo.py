@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from micrograd.losses import sum_of_squares
+from micrograd.losses import dataset_loss
 from micrograd.nn import MLP
 from micrograd.train import train
 
@@ -32,8 +32,8 @@ def demo_model(seed: int = 0, layers: Sequence[int] = LAYERS) -> MLP:
 
 
 def demo_loss(model: MLP):
-    """The reference loss of ``model`` over the four points."""
-    return sum_of_squares([model(x) for x in XS], YS)
+    """The reference loss of ``model`` over the four points (scopes as ``dataset_loss``)."""
+    return dataset_loss(model, XS, YS)
 
 
 def reference_run(

@@ -9,11 +9,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from micrograd.engine import Number, Value, as_float
+from micrograd.engine import Number, Value, as_float, scope
 
-__all__ = ["l2_penalty", "max_margin", "sum_of_squares"]
+__all__ = ["dataset_loss", "l2_penalty", "max_margin", "sum_of_squares"]
+
+Criterion = Callable[[list[Value], Sequence[Number]], Value]
+
+
+def dataset_loss(
+    model: Callable[[list[Value]], Value],
+    xs: Sequence[Sequence[Number]],
+    ys: Sequence[Number],
+    criterion: Criterion | None = None,
+) -> Value:
+    """``criterion(predictions, ys)`` (by default ``sum_of_squares``) of ``model`` over a data
+    set, built the way every loss of this project is: each input a leaf labelled ``x.ROW.I``
+    in scope ``data``, the predictions in the model's own scopes, the loss in scope ``loss``.
+
+    >>> from micrograd.nn import MLP
+    >>> model = MLP(2, [1], activation="linear", seed=0)
+    >>> loss = dataset_loss(model, [[1.0, 2.0], [0.0, 1.0]], [1.0, -1.0])
+    >>> loss.scope, loss._op
+    ('loss', 'add')
+    """
+    with scope("data"):
+        inputs = [
+            [Value(x, label=f"x.{row}.{i}") for i, x in enumerate(xs[row])]
+            for row in range(len(xs))
+        ]
+    predictions = [model(x) for x in inputs]
+    with scope("loss"):
+        return (criterion or sum_of_squares)(predictions, ys)
 
 
 def sum_of_squares(predictions: Sequence[Value], targets: Sequence[Value | Number]) -> Value:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd.losses import sum_of_squares
+from micrograd.losses import dataset_loss
 from micrograd.nn import MLP
 from micrograd.train import NonFiniteLossError, train
 
@@ -49,7 +49,7 @@ def fit(
     model = MLP(len(xs[0]), list(layers), activation, output_activation, seed=seed)
 
     def loss():
-        return sum_of_squares([model(x) for x in xs], ys)
+        return dataset_loss(model, xs, ys)
 
     history = train(
         model, loss, steps=steps, lr=lr, on_step=on_step, compiled=compiled, backend=backend
