@@ -43,6 +43,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "KINDS",
+    "READABLE_VERSIONS",
     "LEAF_KINDS",
     "MAX_GRAPH_BYTES",
     "MAX_GRAPH_NODES",
@@ -58,7 +59,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "micrograd-graph"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Versions ``load_graph`` reads: version 1 has no ``scope``, read as ``""`` everywhere."""
 FORMATS = ("node-link", "graphml")
 LEAF_KINDS = ("parameter", "input", "constant")
 KINDS = (*LEAF_KINDS, "operation")
@@ -71,7 +74,7 @@ MAX_GRAPH_BYTES = 2**30
 """Files larger than this (1 GiB) are refused before they are read."""
 MAX_GRAPH_NODES = 5_000_000
 """Files declaring more nodes than this are refused before a graph is built."""
-_REQUIRED = ("kind", "op", "label", "data")
+_REQUIRED = ("kind", "op", "label", "scope", "data")
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 
 
@@ -99,14 +102,17 @@ def kind_of(node: Value) -> str:
 def to_networkx(root: Value, *, grads: bool = True) -> nx.MultiDiGraph:
     """The DAG below ``root`` as a ``MultiDiGraph`` (see the module docstring for its shape).
 
-    Node attributes: ``kind``, ``op`` (``""`` for a leaf), ``label``, ``data`` and, unless
+    Node attributes: ``kind``, ``op`` (``""`` for a leaf), ``label``, ``scope`` (the dotted
+    ``micrograd.scope`` the node was made in, ``""`` for none), ``data`` and, unless
     ``grads=False``, ``grad`` (as it stands: this does not run ``backward()``). Edge
     attribute: ``position``. Graph attributes: ``format``, ``version`` and ``root`` (its id).
 
-    >>> from micrograd import Value
-    >>> G = to_networkx(Value(2.0) - 1, grads=False)
+    >>> from micrograd import Value, scope
+    >>> with scope("shift"):
+    ...     y = Value(2.0) - 1
+    >>> G = to_networkx(y, grads=False)
     >>> G.graph["root"], G.nodes[2]
-    (2, {'kind': 'operation', 'op': 'sub', 'label': '', 'data': 1.0})
+    (2, {'kind': 'operation', 'op': 'sub', 'label': '', 'scope': 'shift', 'data': 1.0})
     """
     if not isinstance(root, Value):
         raise TypeError(f"to_networkx needs a Value, got {type(root).__name__}")
@@ -127,6 +133,7 @@ def _attributes(node: Value, grads: bool) -> dict[str, object]:
         "kind": kind_of(node),
         "op": node._op,
         "label": node.label,
+        "scope": node.scope,
         "data": node.data,
     }
     if grads:
@@ -253,7 +260,7 @@ def rebuild_values(G: nx.DiGraph) -> dict[Hashable, Value]:
     """Every node of ``G`` as a live ``Value``, by node id (the root is ``G.graph["root"]``).
 
     Leaves come back as ``Parameter``, ``Constant`` or ``Value`` after their ``kind``, with
-    their labels; each operation is applied again through ``Value._apply`` and its result
+    their labels and scopes; each operation is applied again through ``Value._apply`` and its result
     must equal the stored ``data`` bit for bit (``nan`` matches ``nan``), else
     ``GraphFormatError`` names the node. Gradients start at 0.0, as in a freshly built graph.
 
@@ -269,11 +276,13 @@ def rebuild_values(G: nx.DiGraph) -> dict[Hashable, Value]:
             attributes = structure.attributes[node]
             data = float(attributes["data"])
             if attributes["kind"] != "operation":
-                values[node] = LEAF_CLASSES[attributes["kind"]](data, label=attributes["label"])
+                leaf = LEAF_CLASSES[attributes["kind"]](data, label=attributes["label"])
+                leaf.scope = attributes["scope"]
+                values[node] = leaf
                 continue
             operands = [values[operand] for operand in structure.operands[node]]
             value = Value._apply(attributes["op"], *operands)
-            value.label = attributes["label"]
+            value.label, value.scope = attributes["label"], attributes["scope"]
             if not _same_float(value.data, data):
                 raise GraphFormatError(
                     f"node {node!r} ({attributes['op']}): recomputed {value.data!r} from its "
@@ -318,6 +327,11 @@ def _check_node(node: Hashable, attributes: dict) -> None:
         raise GraphFormatError(f"node {node!r}: 'label' must be text, got {label!r:.40}")
     if not isinstance(op, str):
         raise GraphFormatError(f"node {node!r}: 'op' must be text, got {op!r:.40}")
+    scope = attributes["scope"]
+    if not isinstance(scope, str) or (scope and "" in scope.split(".")):
+        raise GraphFormatError(
+            f"node {node!r}: 'scope' must be dotted text without empty parts, got {scope!r:.40}"
+        )
     if kind == "operation" and op not in OPS:
         raise GraphFormatError(f"node {node!r}: unknown op {op!r:.40}")
     if kind != "operation" and op != "":
@@ -484,13 +498,21 @@ def _parse_graphml(text: str, max_nodes: int) -> nx.MultiDiGraph:
 
 
 def _check_header(G: nx.DiGraph) -> None:
+    """Check the format and version; bring a graph of an older version up to this one."""
     name, version = G.graph.get("format"), G.graph.get("version")
     if name != FORMAT_NAME:
         raise GraphFormatError(f"graph attribute 'format' is {name!r:.40}, not {FORMAT_NAME!r}")
-    if version != FORMAT_VERSION or type(version) is not int:
+    if version not in READABLE_VERSIONS or type(version) is not int:
+        known = " and ".join(map(str, READABLE_VERSIONS))
         raise GraphFormatError(
-            f"graph attribute 'version' is {version!r:.40}; this reader knows {FORMAT_VERSION}"
+            f"graph attribute 'version' is {version!r:.40}; this reader knows {known}"
         )
+    if version == 1:  # before scopes: every node is outside any scope
+        for attributes in G.nodes.values():
+            if "scope" in attributes:
+                raise GraphFormatError("a version 1 graph has no 'scope' attribute")
+            attributes["scope"] = ""
+        G.graph["version"] = FORMAT_VERSION
 
 
 def _one_line(error: BaseException) -> str:

@@ -54,14 +54,16 @@ def test_nodes_carry_kind_op_label_data_and_grad():
     y.backward()
     G = to_networkx(y)
     by_label = {G.nodes[n]["label"]: G.nodes[n] for n in G if G.nodes[n]["label"]}
-    assert by_label["w"] == {"kind": "parameter", "op": "", "label": "w", "data": 0.5, "grad": 6.0}
-    assert by_label["x"] == {"kind": "input", "op": "", "label": "x", "data": 3.0, "grad": 1.0}
+    leaf = {"op": "", "scope": ""}
+    assert by_label["w"] == {**leaf, "kind": "parameter", "label": "w", "data": 0.5, "grad": 6.0}
+    assert by_label["x"] == {**leaf, "kind": "input", "label": "x", "data": 3.0, "grad": 1.0}
     constants = [G.nodes[n] for n in G if G.nodes[n]["kind"] == "constant"]
     assert [(c["data"], c["op"]) for c in constants] == [(2.0, "")]
     assert G.nodes[G.graph["root"]] == {
         "kind": "operation",
         "op": "mul",
         "label": "",
+        "scope": "",
         "data": 3.0,
         "grad": 1.0,
     }
@@ -86,7 +88,7 @@ def test_mlp_parameters_are_recognisable_by_kind_and_name():
     named = {G.nodes[n]["label"] for n in G if G.nodes[n]["kind"] == "parameter"}
     assert named == {name for name, _ in model.named_parameters()}
     assert "layers.0.neurons.1.w.2" in named
-    assert G.graph == {"format": "micrograd-graph", "version": 1, "root": G.number_of_nodes() - 1}
+    assert G.graph == {"format": "micrograd-graph", "version": 2, "root": G.number_of_nodes() - 1}
 
 
 def test_to_networkx_refuses_what_is_not_a_value():
