@@ -127,14 +127,18 @@ def enter_scope(name: str) -> str:
     """
     global _scope
     outer = _scope
-    try:
-        _scope = _joined[outer, name]
-    except KeyError:
-        if len(_joined) >= _MAX_JOINED:
-            _joined.clear()
-        joined = f"{outer}.{name}" if outer and name else outer or name
-        _scope = _joined[outer, name] = joined
+    _scope = _joined.get((outer, name)) or _join(outer, name)
     return outer
+
+
+def _join(outer: str, name: str) -> str:
+    """``outer.name`` (or whichever is not empty), the one string every node made in that
+    scope will hold."""
+    if len(_joined) >= _MAX_JOINED:
+        _joined.clear()
+    joined = f"{outer}.{name}" if outer and name else outer or name
+    _joined[outer, name] = joined
+    return joined
 
 
 def exit_scope(outer: str) -> None:
@@ -463,24 +467,28 @@ def _node(op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
     return out
 
 
-def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
+def weighted_sum(
+    weights: Sequence[Value], inputs: Sequence[Value], bias: Value, inner_scope: str = ""
+) -> Value:
     """``bias + weights[0] * inputs[0] + weights[1] * inputs[1] + ...``, the sum a neuron
     computes, built in one call: the same nodes in the same order as that expression (or
     ``sum(map(operator.mul, weights, inputs), bias)``), in half the time, since no node
     goes through Python's operator dispatch or a call of its own. It takes ``Value``s
-    only (make a number a ``Constant`` first), and pairs as ``zip`` does.
+    only (make a number a ``Constant`` first), and pairs as ``zip`` does. The nodes are
+    made in scope ``inner_scope`` inside the current one, as ``with scope(inner_scope)``
+    would make them, without the cost of entering it (``""``: the current scope).
 
     >>> w, x, b = [Value(2.0), Value(3.0)], [Value(0.5), Value(-1.0)], Value(1.0)
-    >>> total = weighted_sum(w, x, b)
-    >>> total.data, total._op, total._prev[1]._op
-    (-1.0, 'add', 'mul')
+    >>> total = weighted_sum(w, x, b, "neuron")
+    >>> total.data, total._op, total._prev[1]._op, total.scope
+    (-1.0, 'add', 'mul', 'neuron')
     >>> weighted_sum(w, [0.5, -1.0], b)
     Traceback (most recent call last):
     ...
     TypeError: weighted_sum takes Values, got 0.5 (float) in inputs
     """
     product_class, sum_class = _RESULT_CLASSES["mul"], _RESULT_CLASSES["add"]
-    here = _scope
+    here = _joined.get((_scope, inner_scope)) or _join(_scope, inner_scope)
     total = bias
     try:
         for weight, x in zip(weights, inputs):

@@ -145,13 +145,14 @@ class Neuron(Module):
     def _forward(self, xs: list[Value]) -> Value:
         """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked, built
         in the neuron's scope."""
-        outer = enter_scope(self.name)
-        try:
-            total = weighted_sum(self.w, xs, self.b)
-            activate = ACTIVATIONS[self.activation]
-            return activate(total) if activate else total
-        finally:
-            exit_scope(outer)
+        total = weighted_sum(self.w, xs, self.b, self.name)
+        activate = ACTIVATIONS[self.activation]
+        if activate is None:
+            return total
+        # Placed in the scope by hand: entering it for one node would cost more than the node.
+        out = activate(total)
+        out.scope = total.scope
+        return out
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
