@@ -1,9 +1,13 @@
-"""Runs the workloads on the reference micrograd 0.1.0, in its own virtual environment.
+"""Runs the workloads on an engine in a process of its own: the reference micrograd 0.1.0 in
+its own virtual environment (flavour ``pypi``), or this project's engine from the folder put
+first on ``PYTHONPATH`` (flavour ``project``): the current one, or one extracted from an earlier
+commit.
 
-Its package is also called ``micrograd``, so it runs in a separate process started with
-``python -P`` (the script's folder is not put on ``sys.path``, and our package stays out
-of sight). It reads one JSON request per line on stdin and answers one JSON line on stdout:
-``{"seconds": ..., "result": ...}`` or ``{"error": "RecursionError: ..."}``.
+Both packages are also called ``micrograd``, so the worker is started with ``python -P`` (the
+script's folder is not put on ``sys.path``, and the current package stays out of sight) and
+its flavour as the one argument. It reads one JSON request per line on stdin and answers one
+JSON line on stdout: ``{"seconds": ..., "result": ...}`` or ``{"error": "RecursionError: ..."}``.
+The request ``{"task": "engine"}`` answers with the folder its ``micrograd`` was imported from.
 
 micrograd 0.1.0 has no ``tanh``; the lecture's reference run needs one, so this worker
 adds it the way the package writes every other operation: a node with a backward closure.
@@ -17,13 +21,18 @@ import math
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
-from micrograd.engine import Value  # the reference package, from its own environment
+import micrograd  # from the reference's environment, or the folder first on PYTHONPATH
+from micrograd.engine import Value
 from micrograd.nn import MLP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # stdlib only, shared with our side of the suite
+
+FLAVOURS = ("pypi", "project")
+flavour = "pypi"  # set once by main()
 
 
 def _tanh(self: Value) -> Value:
@@ -42,11 +51,19 @@ def _zero_grad(params) -> None:
         p.grad = 0
 
 
-def _moons_model(params: list[float]) -> tuple[MLP, list[Value]]:
-    model = MLP(workloads.MOONS_SIZES[0], list(workloads.MOONS_SIZES[1:]))
+def _moons_model(params: list[float]) -> tuple[MLP, list[Value], Callable]:
+    """The moons MLP with the given parameters, and how to clear its gradients: micrograd
+    0.1.0's own MLP (relu hidden layers, linear output), or the project's, built as the
+    suite builds it."""
+    nin, nouts = workloads.MOONS_SIZES[0], list(workloads.MOONS_SIZES[1:])
+    if flavour == "pypi":
+        model, zero_grad = MLP(nin, nouts), _zero_grad
+    else:
+        model = MLP(nin, nouts, activation="relu", output_activation="linear", seed=0)
+        zero_grad = lambda _: model.zero_grad()  # noqa: E731
     for p, v in zip(model.parameters(), params):
         p.data = v
-    return model, model.parameters()
+    return model, model.parameters(), zero_grad
 
 
 def _reference_model(params: list[float]):
@@ -55,13 +72,26 @@ def _reference_model(params: list[float]):
     return (lambda x: workloads.mlp_forward(layers, x, "tanh", "tanh")), leaves
 
 
+def _moons_replayed(request: dict) -> Callable[[], dict]:
+    """The project's compiled replay of the moons step (the tape is traced here, untimed)."""
+    from micrograd.tape import compile_graph
+    from micrograd.train import sgd_step
+
+    model, params, _ = _moons_model(request["params"])
+    loss = workloads.moons_loss(model, params, request["xs"], request["ys"], Value)
+    tape = compile_graph(loss, params, "python")
+    return lambda: workloads.replayed_step(tape, params, sgd_step)
+
+
 def run(request: dict) -> dict:
     task = request["task"]
     if task == "moons":
-        model, params = _moons_model(request["params"])
+        model, params, zero_grad = _moons_model(request["params"])
         work = lambda: workloads.moons_step(  # noqa: E731
-            model, params, request["xs"], request["ys"], Value, _zero_grad
+            model, params, request["xs"], request["ys"], Value, zero_grad
         )
+    elif task == "moons_replayed" and flavour == "project":
+        work = _moons_replayed(request)
     elif task == "reference_run":
         model, params = _reference_model(request["params"])
         work = lambda: workloads.reference_run(model, params, Value, _zero_grad)  # noqa: E731
@@ -74,8 +104,10 @@ def run(request: dict) -> dict:
         work = lambda: workloads.wide_sum(Value, a, b)  # noqa: E731
     elif task == "memory":
         return {"result": memory(request)}
+    elif task == "engine":
+        return {"result": {"package": str(Path(micrograd.__file__).resolve().parent)}}
     else:
-        raise ValueError(f"unknown task {task!r}")
+        raise ValueError(f"unknown task {task!r} for the {flavour} engine")
     collector = request.get("collector", True)
     gc.collect()
     if not collector:
@@ -91,7 +123,7 @@ def run(request: dict) -> dict:
 
 def memory(request: dict) -> dict:
     """Bytes per node of the moons loss graph, traced by tracemalloc."""
-    model, params = _moons_model(request["params"])
+    model, params, _ = _moons_model(request["params"])
     gc.collect()
     tracemalloc.start()
     loss = workloads.moons_loss(model, params, request["xs"], request["ys"], Value)
@@ -103,10 +135,15 @@ def memory(request: dict) -> dict:
     return {"nodes": nodes, "bytes_per_node": built / nodes, "after_backward": after / nodes}
 
 
-def main() -> None:
-    # Only here, in the reference's own process: imported anywhere else (a doctest run, say),
-    # this module must not patch whatever Value it finds.
-    Value.tanh = _tanh
+def main(argv: list[str]) -> None:
+    global flavour
+    if len(argv) != 1 or argv[0] not in FLAVOURS:
+        sys.exit(f"usage: reference_worker.py {{{','.join(FLAVOURS)}}}")
+    flavour = argv[0]
+    if flavour == "pypi":
+        # Only here, in the reference's own process: imported anywhere else (a doctest run,
+        # say), this module must not patch whatever Value it finds.
+        Value.tanh = _tanh
     for line in sys.stdin:
         request = json.loads(line)
         try:
@@ -117,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,5 +1,6 @@
 """The speed and memory benchmark: our engine, eager and compiled, against the reference
-micrograd 0.1.0, torch on scalar tensors and plain floats, on the same work.
+micrograd 0.1.0, torch on scalar tensors, plain floats and the engine as it was before scopes,
+on the same work.
 
 Methods. Each workload runs in rounds; a round runs every variant once, one after the
 other (A B C A B C ...), so that a slow moment of the machine hits all variants of a round
@@ -7,7 +8,11 @@ alike. A variant's time is the median over rounds; its ratio to the reference mi
 the median of the same-round ratios. Before any time is trusted, every variant's numbers
 are checked against the eager engine's (bit for bit for the compiled replay). The
 reference micrograd runs in a separate process from its own virtual environment (its
-package name is also ``micrograd``); torch is used where installed.
+package name is also ``micrograd``); torch is used where installed. The engine before scopes
+(``BEFORE_SCOPES_COMMIT``) is extracted from git into a temporary folder and runs the moons
+workload in a process of its own the same way, beside the current engine in a process of the
+same kind, so that the cost of recording scopes is measured in the same run and like with
+like: the time of a moons step, eager and compiled, and the bytes per node.
 
 Run it with ``python -m experiments.bench`` (``make bench``); it prints a table and writes
 ``results/bench/bench.json``.
@@ -17,18 +22,22 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import micrograd
 from experiments.bench import floats, workloads
 from micrograd import MLP, Value, topological_order
 from micrograd.demo import demo_loss, demo_model
@@ -43,6 +52,12 @@ ROUNDS = {"moons": 11, "reference_run": 25, "chain": 9, "deep_chain": 3, "wide":
 CHAIN_REPEAT = 20  # shallow chains per timed call, to rise above the timer's noise
 REFERENCE_PYTHON = Path(os.environ.get("MICROGRAD_REFERENCE_PYTHON", ".venv-reference/bin/python"))
 OUTPUT = Path("results/bench/bench.json")
+# The last commit before every node recorded the scope it was built in: the engine of that
+# commit runs beside the current one, to show what recording scopes costs.
+BEFORE_SCOPES_COMMIT = "e0d809de8fc6897d773bd82f60e76c148a4d3613"
+BEFORE_SCOPES = "before scopes"
+IN_A_WORKER = "in a worker"
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 Run = Callable[[], tuple[float, object]]  # one timed run: (seconds, result)
 
@@ -68,16 +83,21 @@ def timed(work: Callable[[], object]) -> tuple[float, object]:
 
 
 class ReferenceWorker:
-    """The reference micrograd in its own process, one JSON request and answer per line."""
+    """An engine in a process of its own, one JSON request and answer per line: the
+    reference micrograd (``flavour="pypi"``, run by that environment's ``python``), or our
+    engine (``flavour="project"``, with the folder ``source`` that holds its package put first
+    on ``sys.path``; see ``ProjectEngine``)."""
 
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, flavour: str = "pypi", source: Path | None = None) -> None:
         worker = Path(__file__).resolve().parent / "reference_worker.py"
+        env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
         self.process = subprocess.Popen(
-            [str(python.absolute()), "-P", str(worker)],
+            [str(python.absolute()), "-P", str(worker), flavour],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd="/",
+            env=env,
         )
 
     def ask(self, request: dict) -> dict:
@@ -97,9 +117,100 @@ class ReferenceWorker:
 
         return Variant(name, run, tolerance)
 
+    def package(self) -> Path:
+        """The folder the worker's ``micrograd`` was imported from."""
+        return Path(self.ask({"task": "engine"})["result"]["package"])
+
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
+
+
+class EngineUnavailable(RuntimeError):
+    """An earlier engine could not be extracted (no git, no history, no such commit)."""
+
+
+def extract_engine(commit: str, folder: Path) -> Path:
+    """Write the engine's package ``micrograd/`` as of ``commit`` (``git archive``) into
+    ``folder``; return the package's folder. Raises ``EngineUnavailable``, with the reason in
+    one line, when git or the commit is missing."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPOSITORY), "archive", "--format=tar", commit, "micrograd"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except OSError as error:
+        raise EngineUnavailable(f"git is unavailable ({error.strerror})") from error
+    except subprocess.CalledProcessError as error:
+        reason = error.stderr.decode(errors="replace").strip().splitlines()
+        reason = reason[0][:120] if reason else f"git archive exited with {error.returncode}"
+        raise EngineUnavailable(f"git archive {commit[:12]} in {REPOSITORY}: {reason}") from error
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(folder, **safe)
+    return folder / "micrograd"
+
+
+class ProjectEngine(ReferenceWorker):
+    """This project's engine in a worker of its own, started the same way for any version:
+    the one this process imports (``commit=None``), or the one at ``commit``, extracted into a
+    temporary folder that lives as long as the worker. Raises ``EngineUnavailable`` when the
+    commit cannot be read."""
+
+    def __init__(self, commit: str | None = None) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="micrograd-bench-") if commit else None
+        try:
+            if commit and self.folder:
+                package = extract_engine(commit, Path(self.folder.name)).resolve()
+            else:
+                package = Path(micrograd.__file__).resolve().parent
+            super().__init__(Path(sys.executable), "project", package.parent)
+            imported = self.package()
+            if imported != package:  # a fault of the set-up, not a missing commit: loud
+                self.close()
+                raise RuntimeError(f"the worker for {package} imported micrograd from {imported}")
+        except BaseException:
+            if self.folder:
+                self.folder.cleanup()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.folder:
+                self.folder.cleanup()
+
+
+@dataclass
+class BeforeScopes:
+    """The engine before scopes and the current one, each in a worker of the same kind, so
+    that their ratio compares like with like: a worker's process is not this one (fewer
+    objects, no torch), and the current engine's in-process rows show how far that matters."""
+
+    before: ProjectEngine
+    now: ProjectEngine
+
+    @classmethod
+    def start(cls) -> BeforeScopes | None:
+        """Both workers, or None with a line on stderr saying why not."""
+        try:
+            before = ProjectEngine(BEFORE_SCOPES_COMMIT)
+        except EngineUnavailable as error:
+            print(f"the engine {BEFORE_SCOPES}: {error}: its rows are left out", file=sys.stderr)
+            return None
+        try:
+            return cls(before, ProjectEngine())
+        except BaseException:
+            before.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.before.close()
+        finally:
+            self.now.close()
 
 
 NUMPY_TOLERANCE = 1e-12  # what the NumPy tape promises against eager, relative
@@ -121,7 +232,12 @@ def _moons_setup() -> tuple[list, list, MLP]:
     return xs, ys, model
 
 
-def moons_variants(reference: ReferenceWorker | None, torch) -> list[Variant]:
+def moons_variants(
+    reference: ReferenceWorker | None, torch, scopes: BeforeScopes | None = None
+) -> list[Variant]:
+    """The moons step on every engine. With ``scopes``, the current engine in a worker and
+    then the engine before scopes run right after the in-process one (eager, then compiled),
+    so that their same-round ratios pair close moments."""
     xs, ys, model = _moons_setup()
     params = model.parameters()
     initial = [p.data for p in params]
@@ -140,19 +256,22 @@ def moons_variants(reference: ReferenceWorker | None, torch) -> list[Variant]:
 
         def run() -> tuple[float, object]:
             reset()
-
-            def step() -> dict:  # what train(..., compiled=True) does at each step
-                loss = tape.forward([p.data for p in params])
-                for p, g in zip(params, tape.backward()):
-                    p.grad = g
-                sgd_step(params, workloads.MOONS_LR)
-                return {"loss": loss, "params": [p.data for p in params]}
-
-            return timed(step)
+            return timed(lambda: workloads.replayed_step(tape, params, sgd_step))
 
         return run
 
     variants = [Variant("eager", eager, 0.0), *compiled_variants(replayed)]
+    if scopes:  # scopes change no arithmetic: bit-identical to the current engine
+        request = {"task": "moons", "params": initial, "xs": xs, "ys": ys}
+        replay = {**request, "task": "moons_replayed"}
+        variants[1:1] = [
+            scopes.now.variant(f"eager, {IN_A_WORKER}", request, 0.0),
+            scopes.before.variant(f"eager, {BEFORE_SCOPES}", request, 0.0),
+        ]
+        variants[4:4] = [
+            scopes.now.variant(f"compiled, {IN_A_WORKER}", replay, 0.0),
+            scopes.before.variant(f"compiled, {BEFORE_SCOPES}", replay, 0.0),
+        ]
     variants.append(
         Variant("floats", lambda: timed(lambda: floats.moons_step_floats(initial, xs, ys)), 1e-12)
     )
@@ -315,12 +434,18 @@ def measure(variants: list[Variant], rounds: int) -> dict[str, Outcome]:
 
 def same_round_ratio(outcomes: dict[str, Outcome], name: str, base: str) -> float | None:
     ours, theirs = outcomes.get(name), outcomes.get(base)
-    if not ours or not theirs or not ours.seconds or len(ours.seconds) != len(theirs.seconds):
+    return median_ratio(ours.seconds, theirs.seconds) if ours and theirs else None
+
+
+def median_ratio(ours: list[float], theirs: list[float]) -> float | None:
+    """The median of the same-round ratios ``ours[i] / theirs[i]``; None unless both have a
+    time for every round."""
+    if not ours or len(ours) != len(theirs):
         return None
-    return statistics.median(a / b for a, b in zip(ours.seconds, theirs.seconds))
+    return statistics.median(a / b for a, b in zip(ours, theirs))
 
 
-def memory(reference: ReferenceWorker | None) -> dict:
+def memory(reference: ReferenceWorker | None, scopes: BeforeScopes | None = None) -> dict:
     """Bytes per node of the moons loss graph as built, and after backward."""
     xs, ys, model = _moons_setup()
     params = model.parameters()
@@ -335,10 +460,33 @@ def memory(reference: ReferenceWorker | None) -> dict:
     report = {
         "eager": {"nodes": nodes, "bytes_per_node": built / nodes, "after_backward": after / nodes}
     }
+    request = {"task": "memory", "params": [p.data for p in params], "xs": xs, "ys": ys}
     if reference:
-        request = {"task": "memory", "params": [p.data for p in params], "xs": xs, "ys": ys}
         report["reference"] = reference.ask(request)["result"]
+    if scopes:
+        report[BEFORE_SCOPES] = scopes.before.ask(request)["result"]
     return report
+
+
+def scopes_cost(report: dict) -> dict | None:
+    """What recording scopes costs: the eager (and compiled) moons step's same-round median
+    ratio to the engine before scopes, both in a worker (and from the in-process row), and the
+    bytes per node of both; None without the engine before scopes."""
+    memory_rows = report["memory"]
+    if BEFORE_SCOPES not in memory_rows:
+        return None
+    now, then = memory_rows["eager"], memory_rows[BEFORE_SCOPES]
+    cost: dict = {"commit": BEFORE_SCOPES_COMMIT}
+    moons_rows = report["workloads"].get("moons", {})
+    for mode in ("eager", "compiled"):
+        base = moons_rows.get(f"{mode}, {BEFORE_SCOPES}")
+        for key, row in (("", f"{mode}, {IN_A_WORKER}"), ("_in_process", mode)):
+            ours = moons_rows.get(row)
+            ratio = median_ratio(ours["seconds"], base["seconds"]) if ours and base else None
+            cost[f"{mode}_moons_step_ratio{key}"] = ratio
+    for key in ("bytes_per_node", "after_backward"):
+        cost[key] = {"now": now[key], "before": then[key], "change": now[key] / then[key] - 1}
+    return cost
 
 
 def machine() -> dict:
@@ -391,11 +539,13 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"no reference micrograd at {REFERENCE_PYTHON}: its column is left out", file=sys.stderr
         )
+    scopes = BeforeScopes.start()
     try:
-        report = run_all(reference, torch, args.rounds, args.only)
+        report = run_all(reference, torch, args.rounds, args.only, scopes)
     finally:
-        if reference:
-            reference.close()
+        for workers in (reference, scopes):
+            if workers:
+                workers.close()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
@@ -404,9 +554,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("a variant's numbers differ from the eager engine's: see the table")
 
 
-def run_all(reference, torch, rounds: int | None, only: list[str] | None = None) -> dict:
+def run_all(
+    reference, torch, rounds: int | None, only: list[str] | None = None, scopes=None
+) -> dict:
     plan = {
-        "moons": lambda: moons_variants(reference, torch),
+        "moons": lambda: moons_variants(reference, torch, scopes),
         "reference_run": lambda: reference_run_variants(reference, torch),
         "chain": lambda: chain_variants(reference, torch, workloads.CHAIN_SHALLOW, CHAIN_REPEAT),
         "deep_chain": lambda: chain_variants(reference, torch, workloads.CHAIN_DEEP, 1),
@@ -429,7 +581,10 @@ def run_all(reference, torch, rounds: int | None, only: list[str] | None = None)
                 "error": outcome.error,
             }
         report["workloads"][name] = rows
-    report["memory"] = memory(reference)
+    report["memory"] = memory(reference, scopes)
+    cost = scopes_cost(report)
+    if cost:
+        report[BEFORE_SCOPES.replace(" ", "_")] = cost
     return report
 
 
@@ -452,6 +607,25 @@ def print_table(report: dict) -> None:
     print("\nbytes per node of the moons loss graph (built; after backward):")
     for name, row in report["memory"].items():
         print(
-            f"  {name:<10} {row['bytes_per_node']:.0f}; {row['after_backward']:.0f}"
+            f"  {name:<14} {row['bytes_per_node']:.0f}; {row['after_backward']:.0f}"
             f"  ({row['nodes']:,} nodes)"
         )
+    cost = report.get(BEFORE_SCOPES.replace(" ", "_"))
+    if cost:
+        print(f"\nwhat recording scopes costs (against {cost['commit'][:12]}, {BEFORE_SCOPES}):")
+        for mode in ("eager", "compiled"):
+            ratio, in_process = (cost[f"{mode}_moons_step_ratio{k}"] for k in ("", "_in_process"))
+            if ratio is None:
+                continue
+            print(
+                f"  {mode} moons step: {ratio:.2f} x the engine {BEFORE_SCOPES}"
+                " (same-round median ratio)"
+            )
+            if in_process is not None:
+                print(f"    (both {IN_A_WORKER}; the in-process {mode} row: {in_process:.2f} x)")
+        for key, what in (("bytes_per_node", "built"), ("after_backward", "after backward")):
+            row = cost[key]
+            print(
+                f"  bytes per node, {what}: {row['now']:.0f} vs {row['before']:.0f}"
+                f" ({row['change']:+.1%})"
+            )

@@ -60,6 +60,16 @@ def moons_step(model: Callable, params: Sequence, xs, ys, make, zero_grad) -> di
     return {"loss": float(loss.data), "params": [float(p.data) for p in params]}
 
 
+def replayed_step(tape: Any, params: Sequence, sgd: Callable[[Sequence, float], None]) -> dict:
+    """One moons step by a compiled replay, as ``train(..., compiled=True)`` takes it: the
+    tape's forward and backward from the parameters' values, then ``sgd(params, lr)``."""
+    loss = tape.forward([p.data for p in params])
+    for p, g in zip(params, tape.backward()):
+        p.grad = g
+    sgd(params, MOONS_LR)
+    return {"loss": loss, "params": [p.data for p in params]}
+
+
 def reference_run(model: Callable, params: Sequence, make, zero_grad) -> dict:
     """The classic lecture's 50 steps of sum-of-squares SGD on four points."""
     losses = []

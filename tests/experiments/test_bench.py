@@ -1,10 +1,13 @@
-"""The benchmark's hand-written plain-float workloads compute what the engine computes, and a
-partial run (--only) writes its own report beside the full one."""
+"""The benchmark's hand-written plain-float workloads compute what the engine computes, the
+engine before scopes runs from its own commit with the same numbers, and a partial run (--only)
+writes its own report beside the full one."""
 
 from __future__ import annotations
 
 import gc
 import json
+
+import pytest
 
 from experiments.bench import floats, suite, workloads
 from micrograd import MLP, Value
@@ -53,3 +56,28 @@ def test_a_partial_run_writes_its_own_report_beside_the_full_one(tmp_path, monke
     assert rows["compiled, numpy"]["checked"] == "within 1e-12"
     assert rows["floats"]["checked"] == "within 1e-12"
     assert "reference" not in rows
+
+
+def test_the_engine_before_scopes_runs_from_its_commit_with_the_same_numbers():
+    try:
+        worker = suite.ProjectEngine(suite.BEFORE_SCOPES_COMMIT)
+    except suite.EngineUnavailable as error:
+        pytest.skip(f"the engine before scopes cannot be read from git: {error}")
+    try:
+        package = worker.package()
+        assert package.parent.samefile(worker.folder.name)  # not the package of the tree
+        assert "enter_scope" not in (package / "nn.py").read_text()
+        xs, ys = moons(20, seed=3)
+        sizes = workloads.MOONS_SIZES
+        model = MLP(sizes[0], list(sizes[1:]), activation="relu", output_activation="linear")
+        params = model.parameters()
+        request = {"task": "moons", "params": [p.data for p in params], "xs": xs, "ys": ys}
+        eager = worker.ask(request)["result"]
+        replayed = worker.ask({**request, "task": "moons_replayed"})["result"]
+    finally:
+        worker.close()
+    assert not (package.parent).exists()  # the extracted engine goes with its worker
+    now = workloads.moons_step(model, params, xs, ys, Value, lambda _: model.zero_grad())
+    assert workloads.same(eager, now, 0)
+    assert workloads.same(replayed, now, 0)
+    assert now["params"] != request["params"]
