@@ -1,6 +1,7 @@
 """The ``micrograd graph ...`` commands: export a model's computation graph to a file,
-analyse a graph file, draw one. Each command parses, calls ``toolkit.graph``,
-``toolkit.analysis`` or ``toolkit.draw``, and prints; bad input is one line on stderr and
+analyse a graph file (as a whole or scope by scope), compare two, draw one. Each command
+parses, calls ``toolkit.graph``, ``toolkit.analysis``, ``toolkit.scope_analysis``,
+``toolkit.graph_diff`` or ``toolkit.draw``, and prints; bad input is one line on stderr and
 exit code 2."""
 
 from __future__ import annotations
@@ -10,25 +11,29 @@ import json
 import click
 
 from micrograd.demo import demo_model
-from micrograd.engine import Value
-from micrograd.losses import sum_of_squares
+from micrograd.engine import Value, scope
+from micrograd.losses import dataset_loss
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
 from toolkit.cli_types import FORCE_HELP, BadFile, FiniteNumbers, check_output, input_file_errors
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
-from toolkit.graph import FORMATS, GraphFormatError, load_graph, save_graph, to_networkx
+from toolkit.fingerprint import graph_fingerprint
+from toolkit.graph import FORMATS, KINDS, GraphFormatError, load_graph, save_graph, to_networkx
+from toolkit.graph_diff import diff_graphs, format_graph_diff
 from toolkit.model_io import ModelFormatError, load_model
+from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
 
 
 @click.group()
 def graph() -> None:
-    """Export a computation graph to a file, analyse it, draw it.
+    """Export a computation graph to a file, analyse it, compare two, draw one.
 
     \b
     Example:
       micrograd graph export --loss demo -o loss.json
-      micrograd graph analyze loss.json
+      micrograd graph analyze loss.json --by-scope
+      micrograd graph diff loss.json other.json
       micrograd graph draw loss.json -o loss.png
     """
 
@@ -118,19 +123,74 @@ def export_command(
     type=click.IntRange(min=1),
     default=5,
     show_default=True,
-    help="How many top fan-out nodes and largest duplicate groups to list.",
+    help="How many top fan-out nodes and largest duplicate groups to list (without --by-scope).",
 )
-def analyze_command(graph_file: str, as_json: bool, top: int) -> None:
-    """Analyse a graph file: size, depth and width per level, fan-out, shared nodes and
-    duplicated subexpressions.
+@click.option(
+    "--by-scope",
+    is_flag=True,
+    help="Measure every scope (layers, layers.1, layers.1.neurons.3, loss, ...) and group "
+    "the scopes that repeat one structure, e.g. the neurons of a layer.",
+)
+def analyze_command(graph_file: str, as_json: bool, top: int, by_scope: bool) -> None:
+    """Analyse a graph file: size, depth and width per level, fan-out, shared nodes,
+    duplicated subexpressions, and the graph's structural fingerprint (equal for graphs of
+    one structure, whatever their numbers). With --by-scope: nodes, operations, depth and
+    edges in and out of every scope, and the groups of scopes with the same structure.
 
     \b
     Example:
       micrograd graph analyze loss.json --top 3
       micrograd graph analyze loss.json --json
+      micrograd graph analyze loss.json --by-scope
     """
-    report = analyze(_load(graph_file), top=top)
-    click.echo(json.dumps(report.to_dict()) if as_json else format_analysis(report))
+    G = _load(graph_file)
+    if by_scope:
+        by_scope_report = analyze_by_scope(G)
+        click.echo(
+            json.dumps(by_scope_report.to_dict())
+            if as_json
+            else format_scope_analysis(by_scope_report)
+        )
+        return
+    report, fingerprint = analyze(G, top=top), graph_fingerprint(G)
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "fingerprint": fingerprint}))
+    else:
+        click.echo(f"{format_analysis(report)}\n{'fingerprint':<19} {fingerprint}")
+
+
+@graph.command("diff")
+@click.argument("graph_a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("graph_b", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as one JSON document.")
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(KINDS),
+    multiple=True,
+    help="Compare data and grad only on nodes of this kind (repeat for several; "
+    "default: every node).",
+)
+@click.pass_context
+def diff_command(
+    ctx: click.Context, graph_a: str, graph_b: str, as_json: bool, kinds: tuple[str, ...]
+) -> None:
+    """Show what differs between two graph files: their fingerprints, the node and
+    operation counts of every scope where they differ, and, when the structures are the
+    same (the same nodes, ops, scopes and edges), the largest change of data and of grad in
+    every scope, and at which node. Exit code 0 when the structures are the same, 1 when
+    they differ, 2 when a file cannot be read.
+
+    \b
+    Example:
+      micrograd graph diff before.json after.json
+      micrograd graph diff before.json after.json --kind parameter --json
+      micrograd graph diff seed0.graphml seed1.json
+    """
+    A, B = _load(graph_a), _load(graph_b)
+    difference = diff_graphs(A, B, kinds=kinds or KINDS)
+    click.echo(json.dumps(difference.to_dict()) if as_json else format_graph_diff(difference))
+    ctx.exit(0 if difference.same_structure else 1)
 
 
 @graph.command("draw")
@@ -147,16 +207,44 @@ def analyze_command(graph_file: str, as_json: bool, top: int) -> None:
     type=click.IntRange(min=1),
     default=DRAW_MAX_NODES,
     show_default=True,
-    help="Larger graphs are drawn as a summary (nodes per level, counts by op).",
+    help="Larger graphs are drawn collapsed by scope, at the deepest level whose boxes, "
+    "single nodes and arrows are at most this many (a summary if none fits).",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Collapse at this level of the scope hierarchy (1: data, layers, loss; "
+    "2: each layer; 4: each neuron of an MLP).",
+)
+@click.option(
+    "--expand",
+    "expand",
+    multiple=True,
+    metavar="SCOPE",
+    help="Open this scope: its inner scopes as boxes, its own nodes one by one "
+    "(repeat for several).",
 )
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-def draw_command(graph_file: str, output: str, max_nodes: int, force: bool) -> None:
+def draw_command(
+    graph_file: str,
+    output: str,
+    max_nodes: int,
+    level: int | None,
+    expand: tuple[str, ...],
+    force: bool,
+) -> None:
     """Draw a graph file, left to right from the leaves to the root, each node with its
-    data and grad, nodes that feed several results outlined in red.
+    data and grad, nodes that feed several results outlined in red. A graph of more than
+    --max-nodes nodes is drawn collapsed by scope: a box per module (an MLP's neurons or
+    layers, the loss, the data) naming its node count and operations, each arrow counting
+    the operand edges it stands for.
 
     \b
     Example:
       micrograd graph draw forward.json -o forward.png
+      micrograd graph draw loss.json -o loss.png --expand layers.2.neurons.0
+      micrograd graph draw moons.json -o moons.png --level 4
     """
     try:
         drawing_format(output)
@@ -165,16 +253,12 @@ def draw_command(graph_file: str, output: str, max_nodes: int, force: bool) -> N
     check_output(output, force)
     G = _load(graph_file)
     try:
-        drawn = draw(G, output, max_nodes=max_nodes)
+        drawing = draw(G, output, max_nodes=max_nodes, level=level, expand=expand)
     except OSError as error:
         raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
-    if drawn == "graph":
-        click.echo(f"wrote {output}: all {G.number_of_nodes()} nodes")
-    else:
-        click.echo(
-            f"wrote {output}: a summary, since {G.number_of_nodes()} nodes are more than "
-            f"--max-nodes {max_nodes}"
-        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"wrote {output}: {drawing.description}")
 
 
 def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str]:
@@ -194,7 +278,9 @@ def _forward(model: MLP, values: tuple[float, ...]) -> Value:
         raise click.BadParameter(
             f"the model takes {model.nin} inputs, got {len(values)}", param_hint=hint
         )
-    out = model([Value(x, label=f"x.{i}") for i, x in enumerate(values)])
+    with scope("data"):
+        inputs = [Value(x, label=f"x.{i}") for i, x in enumerate(values)]
+    out = model(inputs)
     if not isinstance(out, Value):
         raise click.BadParameter(
             f"the model has {len(out)} outputs; a graph has one root", param_hint=hint
@@ -215,16 +301,12 @@ def _loss(model: MLP, dataset: str) -> Value:
             f"{dataset} has {len(xs[0])} inputs per row but the model takes {model.nin}",
             param_hint=hint,
         )
-    predictions = [
-        model([Value(x, label=f"x.{row}.{i}") for i, x in enumerate(inputs)])
-        for row, inputs in enumerate(xs)
-    ]
-    if not all(isinstance(prediction, Value) for prediction in predictions):
+    if model.nouts[-1] != 1:
         raise click.BadParameter(
             f"the model has {model.nouts[-1]} outputs; the loss needs one per row",
             param_hint=hint,
         )
-    return sum_of_squares(predictions, ys)
+    return dataset_loss(model, xs, ys)
 
 
 def _load(graph_file: str):

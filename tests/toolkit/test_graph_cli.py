@@ -14,6 +14,7 @@ from micrograd import MLP, Parameter, topological_order
 from micrograd.demo import demo_loss, demo_model
 from toolkit.analysis import analyze
 from toolkit.cli import main
+from toolkit.fingerprint import graph_fingerprint
 from toolkit.graph import from_networkx, load_graph, save_graph
 
 
@@ -91,7 +92,9 @@ def test_analyze_prints_a_table_and_json_with_the_same_numbers(tmp_path):
     assert table.output.splitlines()[0] == "nodes               366 (572 edges, root 365)"
     as_json = invoke("graph", "analyze", path, "--json", "--top", "2")
     document = json.loads(as_json.output)
-    assert document == json.loads(json.dumps(analyze(load_graph(path), top=2).to_dict()))
+    G = load_graph(path)
+    expected = {**analyze(G, top=2).to_dict(), "fingerprint": graph_fingerprint(G)}
+    assert document == json.loads(json.dumps(expected))
     assert len(document["top_fan_out"]) == 2
 
 
@@ -102,8 +105,19 @@ def test_draw_writes_the_image_and_says_what_it_drew(tmp_path):
     assert result.exit_code == 0
     assert result.output == f"wrote {png}: all 117 nodes\n"
     assert png.read_bytes()[:4] == b"\x89PNG"
-    summary = invoke("graph", "draw", path, "-o", tmp_path / "s.svg", "--max-nodes", "50")
-    assert summary.output.endswith("a summary, since 117 nodes are more than --max-nodes 50\n")
+    # Per neuron a box: data feeds the 4 neurons of layer 0, each of which feeds the 4 of
+    # layer 1, each of which feeds the output neuron: 10 boxes and 4 + 16 + 4 arrows.
+    collapsed = invoke("graph", "draw", path, "-o", tmp_path / "c.svg", "--max-nodes", "50")
+    assert collapsed.output == (
+        f"wrote {tmp_path / 'c.svg'}: 117 nodes collapsed by scope at level 4: "
+        "10 boxes, 24 arrows\n"
+    )
+    # At the top of the hierarchy: data -> layers, 3 elements.
+    summary = invoke("graph", "draw", path, "-o", tmp_path / "s.svg", "--max-nodes", "2")
+    assert summary.output.endswith(
+        "a summary, since 117 nodes are more than --max-nodes 2 and even the outermost scopes "
+        "are too many to draw\n"
+    )
 
 
 @pytest.mark.parametrize(
