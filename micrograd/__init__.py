@@ -9,6 +9,7 @@
 """
 
 from micrograd.engine import Constant, Parameter, Value, current_scope, scope, topological_order
+from micrograd.gradients import grad, hessian, hvp
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.tape import Tape, compile_graph
 
@@ -26,6 +27,9 @@ __all__ = [
     "__version__",
     "compile_graph",
     "current_scope",
+    "grad",
+    "hessian",
+    "hvp",
     "scope",
     "topological_order",
 ]
