@@ -226,9 +226,9 @@ def test_at_a_zero_base_the_exponents_rule_is_zero_and_so_are_its_derivatives(to
     b a**(b-1) log a + a**(b-1) -> 0."""
     for b_value in (0.0, 2.0, 3.0):
         a, b = Value(0.0), Value(b_value)
-        H = hessian(a**b, [a, b])
+        second = hessian(a**b, [a, b])
         d2_da2 = b_value * (b_value - 1) * 0.0 ** (b_value - 2) if b_value >= 2 else 0.0
-        assert H == [[d2_da2, 0.0], [0.0, 0.0]]
+        assert second == [[d2_da2, 0.0], [0.0, 0.0]]
         t_a, t_b = (torch_leaf(torch)(x) for x in (0.0, b_value))
         (t_db,) = torch.autograd.grad(t_a**t_b, [t_b], create_graph=True)
         (t_d2,) = torch.autograd.grad(t_db, [t_a], allow_unused=True)
