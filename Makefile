@@ -4,22 +4,27 @@ VENV ?= .venv
 EXTRAS ?= test
 REQUIRE_ORACLE ?= 0
 REQUIRE_DISTRIBUTED ?= 0
+REQUIRE_BROWSER ?= 0
 BIN := $(VENV)/bin
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 REFERENCE_VENV ?= .venv-reference
 REFERENCE_STAMP := $(REFERENCE_VENV)/.installed-micrograd-0.1.0
 
-.PHONY: help venv demo reproduce moons experiments clean-results bench graph-scale test lint clean
+.PHONY: help venv demo reproduce moons sharpness view experiments clean-results bench bench-view \
+	graph-scale test lint clean
 
 help:
 	@echo "make reproduce      rerun loss_curve and lr_sweep: data and figures in results/"
 	@echo "make test           lint (ruff) and run the test suite (pytest)"
 	@echo "make demo           train the reference MLP and print its loss at every step"
 	@echo "make moons          train the two-moons classifier: results/moons/"
-	@echo "make experiments    all three experiments"
+	@echo "make sharpness      the loss Hessian's top eigenvalue along the sweep: results/sharpness/"
+	@echo "make view           interactive pages of the reference and moons loss graphs: results/view/"
+	@echo "make experiments    all the experiments"
 	@echo "make clean-results  remove results/"
 	@echo "make bench          time the engine against micrograd 0.1.0, torch and plain floats"
+	@echo "make bench-view     time the graph viewer on the moons loss in headless Chromium"
 	@echo "make graph-scale    export and analyse a 1,000,000-node graph, with timings"
 	@echo "make clean          remove .venv and caches"
 
@@ -40,7 +45,13 @@ reproduce: $(STAMP)
 moons: $(STAMP)
 	$(BIN)/python -m experiments.moons
 
-experiments: reproduce moons
+sharpness: $(STAMP)
+	$(BIN)/python -m experiments.sharpness
+
+view: $(STAMP)
+	$(BIN)/python -m experiments.views
+
+experiments: reproduce moons sharpness
 
 clean-results:
 	rm -rf results
@@ -54,6 +65,11 @@ $(REFERENCE_STAMP):
 bench: $(STAMP) $(REFERENCE_STAMP)
 	MICROGRAD_REFERENCE_PYTHON=$(REFERENCE_VENV)/bin/python $(BIN)/python -m experiments.bench
 
+# The viewer's benchmark drives Debian's chromium (apt-get install chromium) with Playwright.
+bench-view:
+	$(MAKE) venv EXTRAS=test,browser
+	$(BIN)/python -m experiments.bench.viewer
+
 graph-scale: $(STAMP)
 	$(BIN)/python -m experiments.bench.graph_scale
 
@@ -64,6 +80,7 @@ lint: $(STAMP)
 test: lint
 	MICROGRAD_REQUIRE_ORACLE=$(REQUIRE_ORACLE) \
 	MICROGRAD_REQUIRE_DISTRIBUTED=$(REQUIRE_DISTRIBUTED) \
+	MICROGRAD_REQUIRE_BROWSER=$(REQUIRE_BROWSER) \
 	$(BIN)/python -m pytest
 
 clean:

@@ -25,3 +25,42 @@ def torch():
         pytest.skip("torch not installed: pip install -e '.[oracle]' to compare against it")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's ``chromium``, driven by Playwright for Python), one per
+    session, for the viewer tests. They skip when either is missing, unless
+    MICROGRAD_REQUIRE_BROWSER=1, where its absence fails."""
+    import shutil
+
+    executable = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    missing = (
+        "playwright not installed: pip install -e '.[browser]'"
+        if sync_playwright is None
+        else "no chromium on PATH: apt-get install chromium"
+        if executable is None
+        else None
+    )
+    if missing:
+        if os.environ.get("MICROGRAD_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"a browser is required (MICROGRAD_REQUIRE_BROWSER=1): {missing}")
+        pytest.skip(missing)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()

@@ -5,6 +5,7 @@ from toolkit.analysis import GraphAnalysis, analyze, format_analysis
 from toolkit.draw import draw
 from toolkit.graph import GraphFormatError, from_networkx, load_graph, save_graph, to_networkx
 from toolkit.model_io import LoadedModel, ModelFormatError, load_model, save_model
+from toolkit.view import view
 
 __all__ = [
     "GraphAnalysis",
@@ -20,4 +21,5 @@ __all__ = [
     "save_graph",
     "save_model",
     "to_networkx",
+    "view",
 ]

@@ -16,6 +16,7 @@ from micrograd.losses import dataset_loss
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
 from toolkit.cli_types import FORCE_HELP, BadFile, FiniteNumbers, check_output, input_file_errors
+from toolkit.cli_view import view_command
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.fingerprint import graph_fingerprint
@@ -27,7 +28,7 @@ from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
 
 @click.group()
 def graph() -> None:
-    """Export a computation graph to a file, analyse it, compare two, draw one.
+    """Export a computation graph to a file; analyse, compare, draw or view it.
 
     \b
     Example:
@@ -35,6 +36,7 @@ def graph() -> None:
       micrograd graph analyze loss.json --by-scope
       micrograd graph diff loss.json other.json
       micrograd graph draw loss.json -o loss.png
+      micrograd graph view loss.json -o loss.html
     """
 
 
@@ -313,5 +315,7 @@ def _load(graph_file: str):
     with input_file_errors(graph_file, GraphFormatError):
         return load_graph(graph_file)
 
+
+graph.add_command(view_command)
 
 COMMANDS: list[click.Command] = [graph]

@@ -1,0 +1,385 @@
+"""An interactive viewer for a computation graph: one self-contained, offline HTML file.
+
+``view(root_or_G, path)`` writes a page that opens in any browser with no network: the
+graph, its layout and the viewer's script and style are all inline (the script and style
+live in ``toolkit/viewer/``). The page opens collapsed by scope at the top level of the
+hierarchy (``data``, ``layers``, ``loss``, and the nodes outside every scope); click a box
+to open it, click the bar at the top of an open scope to close it, click a node to see its
+kind, op, label, scope, data, grad, fan-out, operands and results. Search finds a label or
+a scope and brings it into view; colour by operation, by scope or by |grad| (log scale);
+drag or arrow keys to pan, wheel or +/- to zoom, ``a`` highlights what the selected node
+depends on and what it feeds, ``f`` fits the graph, ``Escape`` clears.
+
+The layout is computed here, once, for every expansion state, as a compound graph: every
+scope is a rectangle around its children (its child scopes, as rectangles, and its own
+nodes), laid out inside it left to right from leaves to root, each child one column before
+the first child it feeds (so leaves sit beside what they feed), ordered within columns by
+barycentre sweeps (``toolkit.draw``) and centred on one line. Opening a scope shows its
+children at their places; nothing moves. The same graph gives a byte-identical page. The
+page draws on a canvas, only what is in view; zoomed far out, nodes are plain rectangles and
+edges that would look alike on screen are drawn once.
+
+A scope that holds nothing but one child scope is one box with it (``layers.2``, which holds
+only ``layers.2.neurons.0``, opens straight into that neuron's nodes), as in
+``toolkit.draw_scopes.collapse``: for every set of open scopes the page shows the same boxes
+and single nodes as ``collapse(structure, level=1, expand=open_scopes)``.
+
+The page's automation interface, ``window.microgradView``:
+
+- ``ready``: a promise resolved after the first frame is drawn.
+- ``state()``: ``{nodes, edges, visible, expanded, selected}``: the graph's node and edge
+  counts; how many elements (closed scope boxes and single nodes) the expansion state
+  shows, wherever the camera is; the sorted names of the open scopes; the selected node's
+  id or ``null``.
+- ``expand(scope)`` / ``collapse(scope)``: open a scope (and the scopes around it) / close
+  it (and the scopes inside it); a scope may be named by any name its box stands for.
+  Return ``false`` for a name that is no scope of the graph. ``expandAll()``,
+  ``collapseAll()``.
+- ``select(nodeId)``: select a node (``null`` clears) and return the panel's attributes
+  ``{id, kind, op, label, scope, data, grad, fanOut, operands, results}``; ``data`` and
+  ``grad`` are numbers or the strings ``"nan"``, ``"inf"``, ``"-inf"`` (``grad`` is
+  ``null`` in a graph without gradients); ``operands`` lists operand ids by position,
+  ``results`` result ids once per edge. It does not move the camera or open scopes;
+  ``reveal(nodeId)`` does both.
+- ``search(text)``: what the search box does on Enter (an exact label, a node id, a scope
+  name, then any label or scope containing the text): selects and reveals a node, or opens
+  the scopes around a scope and fits it in view; returns the node id or scope name found,
+  or ``null``.
+- ``boxPosition(scope)`` / ``nodePosition(nodeId)``: the centre of a drawn box or node in
+  CSS pixels of the page (``{x, y}``), or ``null`` when it is not drawn.
+- ``colourBy(mode)`` (``"op"``, ``"scope"``, ``"grad"``), ``highlight(on)``, ``fit()``,
+  ``panBy(dx, dy)``, ``zoomBy(factor)``, ``drawNow()`` (draws one frame synchronously and
+  returns the milliseconds it took, rasterisation included).
+
+>>> from micrograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> html = view_html(y, title="y")
+>>> html.startswith("<!DOCTYPE html>"), "http:" in html or "https:" in html
+(True, False)
+"""
+
+from __future__ import annotations
+
+import html as html_text
+import json
+import math
+import os
+import re
+from collections.abc import Hashable
+from importlib import resources
+
+import networkx as nx
+
+from micrograd.engine import Value
+from toolkit.draw import _heights
+from toolkit.draw_scopes import natural_order
+from toolkit.files import write_text_atomic
+from toolkit.graph import KINDS, GraphStructure, check_graph, to_networkx
+from toolkit.scopes import at_level, depth
+
+__all__ = ["VIEW_FORMAT", "view", "view_data", "view_html"]
+
+VIEW_FORMAT = "micrograd-view"
+VIEW_VERSION = 1
+NODE_WIDTH, NODE_HEIGHT = 132, 40
+COLUMN_GAP, ROW_GAP = 84, 14
+SCOPE_PADDING, SCOPE_HEADER = 10, 30
+_NON_FINITE = {math.inf: "inf", -math.inf: "-inf"}
+
+
+def view(root_or_G: Value | nx.DiGraph, path: str | os.PathLike[str], title: str = "") -> None:
+    """Write the interactive viewer page of a ``Value``'s graph (via ``to_networkx``) or of
+    a graph to ``path``, atomically. ``title`` defaults to the file's name.
+
+    >>> import tempfile, pathlib
+    >>> from micrograd import Value
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.html"
+    >>> view(Value(3.0, label="x").exp(), path)
+    >>> "microgradView" in path.read_text()
+    True
+    """
+    write_text_atomic(path, view_html(root_or_G, title or os.path.basename(path)))
+
+
+def view_html(root_or_G: Value | nx.DiGraph, title: str = "graph") -> str:
+    """The viewer page of a ``Value``'s graph or of a graph, as text (see ``view``).
+
+    >>> from micrograd import Value
+    >>> "<title>x squared</title>" in view_html(Value(2.0) ** 2, title="x squared")
+    True
+    """
+    data = view_data(root_or_G)
+    data["title"] = title
+    # Strict JSON, safe inside <script>: no "<" (so no "</script>"), and no "http:" or
+    # "https:" even in a label, so that the page holds no web address at all.
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+    text = re.sub(r"(?i)(https?):", r"\1\\u003a", text.replace("<", "\\u003c"))
+    template = _viewer_file("template.html")
+    replacements = {
+        "{{title}}": html_text.escape(title),
+        "{{style}}": _viewer_file("viewer.css"),
+        "{{data}}": text,
+        "{{script}}": _viewer_file("viewer.js"),
+    }
+    return re.sub(r"\{\{\w+\}\}", lambda match: replacements[match.group(0)], template)
+
+
+def view_data(root_or_G: Value | nx.DiGraph) -> dict:
+    """What the page embeds: the graph as parallel arrays (one entry per node, in the
+    graph's node order) and its layout, every number strict JSON (non-finite numbers as
+    the strings ``"nan"``, ``"inf"``, ``"-inf"``).
+
+    Per node: ``ids``, ``kind`` (index into ``kinds``), ``op`` (into ``ops``), ``label``,
+    ``scope`` (into ``scopeNames``), ``box`` (the innermost scope box holding it, an index
+    into ``boxes``), ``x``, ``y`` (top-left corner), ``data``, ``grad`` (``null`` without
+    gradients). ``edgeEnds`` is flat: operand, result, operand, result, ... by result and
+    position. ``boxes`` lists the scope boxes in pre-order, the whole graph first (name
+    ``""``): ``boxParent``, ``boxAliases`` (the other scope names a box stands for),
+    ``boxRect`` (``x, y, width, height`` flat) and ``boxSize`` (nodes inside).
+
+    >>> from micrograd import Value, scope
+    >>> with scope("square"):
+    ...     y = Value(2.0, label="x") ** 2
+    >>> data = view_data(y)
+    >>> data["boxes"], data["box"], data["label"], data["edgeEnds"]
+    (['', 'square'], [1, 1, 1], ['x', '', ''], [0, 2, 1, 2])
+    >>> view_data(Value(-1.0).log())["data"]
+    [-1.0, 'nan']
+    """
+    G = to_networkx(root_or_G) if isinstance(root_or_G, Value) else root_or_G
+    structure = check_graph(G)
+    nodes = list(structure.attributes)
+    index = {node: i for i, node in enumerate(nodes)}
+    attributes = [structure.attributes[node] for node in nodes]
+    ops = sorted({node_attributes["op"] for node_attributes in attributes})
+    scope_names = sorted({a["scope"] for a in attributes}, key=natural_order)
+    scope_index = {name: i for i, name in enumerate(scope_names)}
+    tree = _ScopeTree(scope_names, [a["scope"] for a in attributes])
+    x, y, rectangles = _layout(structure, index, tree)
+    has_grad = all("grad" in node_attributes for node_attributes in attributes)
+    return {
+        "format": VIEW_FORMAT,
+        "version": VIEW_VERSION,
+        "nodes": len(nodes),
+        "edges": sum(len(slots) for slots in structure.operands.values()),
+        "depth": len(structure.levels) - 1,
+        "root": index[structure.root],
+        "geometry": {
+            "nodeWidth": NODE_WIDTH,
+            "nodeHeight": NODE_HEIGHT,
+            "padding": SCOPE_PADDING,
+            "header": SCOPE_HEADER,
+        },
+        "kinds": list(KINDS),
+        "ops": ops,
+        "scopeNames": scope_names,
+        "ids": [node if type(node) is int else str(node) for node in nodes],
+        "kind": [KINDS.index(a["kind"]) for a in attributes],
+        "op": [ops.index(a["op"]) for a in attributes],
+        "label": [a["label"] for a in attributes],
+        "scope": [scope_index[a["scope"]] for a in attributes],
+        "box": [tree.box_of_scope[a["scope"]] for a in attributes],
+        "x": x,
+        "y": y,
+        "data": [_number(a["data"]) for a in attributes],
+        "grad": [_number(a["grad"]) for a in attributes] if has_grad else None,
+        "edgeEnds": [
+            end
+            for node in nodes
+            for operand in structure.operands.get(node, ())
+            for end in (index[operand], index[node])
+        ],
+        "boxes": tree.names,
+        "boxParent": tree.parents,
+        "boxAliases": tree.aliases,
+        "boxRect": [round(value) for rectangle in rectangles for value in rectangle],
+        "boxSize": tree.sizes,
+    }
+
+
+class _ScopeTree:
+    """The scope boxes of a graph in pre-order, the whole graph (``""``) first.
+
+    A scope with no nodes of its own and a single child scope is one box with that child,
+    named by the outer scope; the inner names are its aliases."""
+
+    def __init__(self, scope_names: list[str], node_scopes: list[str]) -> None:
+        names = sorted(
+            {outer for name in scope_names for outer in _ancestors(name)},
+            key=lambda name: (depth(name), natural_order(name)),
+        )
+        own = dict.fromkeys(names, 0)
+        for name in node_scopes:
+            if name:
+                own[name] += 1
+        children: dict[str, list[str]] = {"": []}
+        for name in names:
+            children.setdefault(name, [])
+            children[_parent(name)].append(name)
+        canonical = {"": ""}
+        for name in names:
+            parent = _parent(name)
+            merged = parent and own[parent] == 0 and len(children[parent]) == 1
+            canonical[name] = canonical[parent] if merged else name
+        boxed: dict[str, list[str]] = {}
+        for name in names:
+            if canonical[name] == name:
+                boxed.setdefault(canonical[_parent(name)], []).append(name)
+        self.names: list[str] = []
+        self.parents: list[int] = []
+        pending: list[tuple[str, int]] = [("", -1)]
+        while pending:
+            name, parent = pending.pop()
+            self.parents.append(parent)
+            self.names.append(name)
+            here = len(self.names) - 1
+            inner = sorted(boxed.get(name, []), key=natural_order, reverse=True)
+            pending.extend((child, here) for child in inner)
+        position = {name: i for i, name in enumerate(self.names)}
+        self.aliases: list[list[str]] = [[] for _ in self.names]
+        for name in names:
+            if canonical[name] != name:
+                self.aliases[position[canonical[name]]].append(name)
+        self.box_of_scope = {name: position[canonical[name]] for name in ["", *names]}
+        sizes = dict.fromkeys(self.names, 0)
+        for name in node_scopes:
+            for outer in {"", *(canonical[scope] for scope in _ancestors(name))}:
+                sizes[outer] += 1
+        self.sizes = [sizes[name] for name in self.names]
+
+
+def _ancestors(scope: str) -> list[str]:
+    return [at_level(scope, level) for level in range(1, depth(scope) + 1)]
+
+
+def _parent(scope: str) -> str:
+    return at_level(scope, depth(scope) - 1)
+
+
+def _layout(
+    structure: GraphStructure, index: dict[Hashable, int], tree: _ScopeTree
+) -> tuple[list[int], list[int], list[tuple[int, int, int, int]]]:
+    """Every node's top-left corner and every scope box's rectangle (see the module
+    docstring), laid out box by box from the innermost out."""
+    n, boxes = len(index), len(tree.names)
+    box_of = [tree.box_of_scope[structure.attributes[node]["scope"]] for node in index]
+    chain: list[list[int]] = [[0]]
+    for b in range(1, boxes):
+        chain.append([*chain[tree.parents[b]], b])
+    level = [0] * n
+    for k, nodes in enumerate(structure.levels):
+        for node in nodes:
+            level[index[node]] = k
+    own: list[list[int]] = [[] for _ in range(boxes)]
+    for i, b in enumerate(box_of):
+        own[b].append(i)
+    inner: list[list[int]] = [[] for _ in range(boxes)]
+    for b in range(1, boxes):
+        inner[tree.parents[b]].append(n + b)
+    links: list[list[tuple[int, int]]] = [[] for _ in range(boxes)]
+    for node, i in index.items():
+        for operand in structure.operands.get(node, ()):
+            container, source, target = _link(index[operand], i, box_of, chain, n)
+            links[container].append((source, target))
+    level_sum, level_count = [0] * boxes, [0] * boxes
+    size: dict[int, tuple[int, int]] = dict.fromkeys(range(n), (NODE_WIDTH, NODE_HEIGHT))
+    place: dict[int, tuple[int, int]] = {}
+    for b in reversed(range(boxes)):
+        level_sum[b] = sum(level[i] for i in own[b]) + sum(level_sum[c - n] for c in inner[b])
+        level_count[b] = len(own[b]) + sum(level_count[c - n] for c in inner[b])
+
+        def mean_level(item: int) -> float:
+            return level[item] if item < n else level_sum[item - n] / level_count[item - n]
+
+        columns, before, after = _box_columns([*own[b], *inner[b]], links[b], mean_level)
+        _heights(columns, before, after)  # orders each column in place
+        width, height = _place_columns(columns, size, place)
+        size[n + b] = (width + 2 * SCOPE_PADDING, height + SCOPE_HEADER + SCOPE_PADDING)
+    size[n] = (size[n][0] - 2 * SCOPE_PADDING, size[n][1] - SCOPE_HEADER - SCOPE_PADDING)
+    corner = {n: (0, 0)}
+    for b in range(boxes):
+        left, top = corner[n + b]
+        if b:
+            left, top = left + SCOPE_PADDING, top + SCOPE_HEADER
+        for item in [*own[b], *inner[b]]:
+            dx, dy = place[item]
+            corner[item] = (left + dx, top + dy)
+    x = [round(corner[i][0]) for i in range(n)]
+    y = [round(corner[i][1]) for i in range(n)]
+    rectangles = [(*corner[n + b], *size[n + b]) for b in range(boxes)]
+    return x, y, rectangles
+
+
+def _link(
+    source: int, target: int, box_of: list[int], chain: list[list[int]], n: int
+) -> tuple[int, int, int]:
+    """The innermost box holding both ends of an edge, and the items of that box (its own
+    nodes, or its child boxes as ``n + box``) the edge runs between."""
+    up, down = chain[box_of[source]], chain[box_of[target]]
+    k = 0
+    while k + 1 < len(up) and k + 1 < len(down) and up[k + 1] == down[k + 1]:
+        k += 1
+    container = up[k]
+    start = source if box_of[source] == container else n + up[k + 1]
+    end = target if box_of[target] == container else n + down[k + 1]
+    return container, start, end
+
+
+def _box_columns(
+    items: list[int], links: list[tuple[int, int]], mean_level
+) -> tuple[list[list[int]], dict[int, list[int]], dict[int, list[int]]]:
+    """The columns of one box's items, left to right: an item sits one column before the
+    first item it feeds, the items feeding nothing in the box in the last column. Links
+    between boxes may form cycles: only those from a lower to a higher mean level count."""
+    ranked = sorted(items, key=lambda item: (mean_level(item), item))
+    rank = {item: r for r, item in enumerate(ranked)}
+    before: dict[int, list[int]] = {item: [] for item in items}
+    after: dict[int, list[int]] = {item: [] for item in items}
+    for source, target in links:
+        if rank[source] < rank[target]:
+            after[source].append(target)
+            before[target].append(source)
+    to_end: dict[int, int] = {}
+    for item in reversed(ranked):
+        to_end[item] = max((to_end[result] + 1 for result in after[item]), default=0)
+    last = max(to_end.values())
+    columns: list[list[int]] = [[] for _ in range(last + 1)]
+    for item in ranked:
+        columns[last - to_end[item]].append(item)
+    return columns, before, after
+
+
+def _place_columns(
+    columns: list[list[int]],
+    size: dict[int, tuple[int, int]],
+    place: dict[int, tuple[int, int]],
+) -> tuple[int, int]:
+    """Put each column's items one under the other, centred on the column's middle line,
+    the columns side by side; return the width and height they take."""
+    widths = [max(size[item][0] for item in column) for column in columns]
+    heights = [
+        sum(size[item][1] for item in column) + ROW_GAP * (len(column) - 1) for column in columns
+    ]
+    tallest = max(heights)
+    left = 0
+    for column, width, height in zip(columns, widths, heights):
+        top = (tallest - height) // 2
+        for item in column:
+            item_width, item_height = size[item]
+            place[item] = (left + (width - item_width) // 2, top)
+            top += item_height + ROW_GAP
+        left += width + COLUMN_GAP
+    return left - COLUMN_GAP, tallest
+
+
+def _number(value: float) -> float | str:
+    number = float(value)
+    if number != number:
+        return "nan"
+    return _NON_FINITE.get(number, number)
+
+
+def _viewer_file(name: str) -> str:
+    return (resources.files("toolkit") / "viewer" / name).read_text(encoding="utf-8")

@@ -1,0 +1,1155 @@
+// The micrograd graph viewer: draws a graph whose layout was computed in Python (toolkit/view.py)
+// on a canvas, collapsed by scope, and exposes window.microgradView for scripts and tests.
+(function () {
+  "use strict";
+
+  const DATA = JSON.parse(document.getElementById("graph-data").textContent);
+  const N = DATA.nodes;
+  const NW = DATA.geometry.nodeWidth;
+  const NH = DATA.geometry.nodeHeight;
+  const HEADER = DATA.geometry.header;
+  const X = Float64Array.from(DATA.x);
+  const Y = Float64Array.from(DATA.y);
+  const KIND = Uint8Array.from(DATA.kind);
+  const OP = Uint16Array.from(DATA.op);
+  const BOX = Int32Array.from(DATA.box);
+  const ENDS = Int32Array.from(DATA.edgeEnds);
+  const E = ENDS.length / 2;
+  const B = DATA.boxes.length;
+  const PARENT = Int32Array.from(DATA.boxParent);
+  const RECT = Float64Array.from(DATA.boxRect);
+  const NONFINITE = { nan: NaN, inf: Infinity, "-inf": -Infinity };
+  const SYMBOLS = { add: "+", sub: "\u2212", mul: "\u00d7", div: "\u00f7", pow: "^", neg: "\u2212x" };
+
+  const canvas = document.getElementById("canvas");
+  const ctx = canvas.getContext("2d", { alpha: false });
+  const $ = (id) => document.getElementById(id);
+
+  // ---- graph indexes ---------------------------------------------------------------------
+
+  const operandStart = new Int32Array(N + 1);
+  const consumerStart = new Int32Array(N + 1);
+  for (let e = 0; e < E; e++) {
+    operandStart[ENDS[2 * e + 1] + 1]++;
+    consumerStart[ENDS[2 * e] + 1]++;
+  }
+  for (let i = 0; i < N; i++) {
+    operandStart[i + 1] += operandStart[i];
+    consumerStart[i + 1] += consumerStart[i];
+  }
+  const operandList = new Int32Array(E);
+  const consumerList = new Int32Array(E);
+  {
+    const nextOperand = operandStart.slice(0, N);
+    const nextConsumer = consumerStart.slice(0, N);
+    for (let e = 0; e < E; e++) {
+      const source = ENDS[2 * e], target = ENDS[2 * e + 1];
+      operandList[nextOperand[target]++] = source;
+      consumerList[nextConsumer[source]++] = target;
+    }
+  }
+  const operandsOf = (i) => Array.from(operandList.subarray(operandStart[i], operandStart[i + 1]));
+  const resultsOf = (i) => Array.from(consumerList.subarray(consumerStart[i], consumerStart[i + 1]));
+
+  const indexOfId = new Map();
+  DATA.ids.forEach((id, i) => indexOfId.set(String(id), i));
+  const boxOfName = new Map();
+  DATA.boxes.forEach((name, b) => {
+    if (b > 0) boxOfName.set(name, b);
+    DATA.boxAliases[b].forEach((alias) => boxOfName.set(alias, b));
+  });
+  const labelIndex = new Map();
+  DATA.label.forEach((label, i) => {
+    if (label && !labelIndex.has(label)) labelIndex.set(label, i);
+  });
+  const boxDepth = new Int32Array(B);
+  for (let b = 1; b < B; b++) boxDepth[b] = boxDepth[PARENT[b]] + 1;
+
+  const number = (value) => (typeof value === "string" ? NONFINITE[value] : value);
+  const dataOf = (i) => DATA.data[i];
+  const gradOf = (i) => (DATA.grad ? DATA.grad[i] : null);
+
+  // ---- expansion state and what it shows -------------------------------------------------
+
+  const open = new Uint8Array(B);
+  open[0] = 1;
+  let selected = -1;
+  let lineageOn = false;
+  let colourMode = "op";
+  // Derived from the expansion state (see derive()).
+  const boxShown = new Int32Array(B); // -1: open and shown as a frame; else the closed box drawn for it
+  let shownNodes = new Int32Array(0);
+  let closedBoxes = [];
+  let openFrames = [];
+  let arrows = null;
+  let nodeBuckets = [];
+  const lit = new Uint8Array(N); // 1 selected, 2 ancestor, 3 descendant
+  const boxLit = new Uint8Array(B);
+
+  function derive() {
+    for (let b = 0; b < B; b++) {
+      const above = b === 0 ? -1 : boxShown[PARENT[b]];
+      boxShown[b] = above !== -1 ? above : open[b] ? -1 : b;
+    }
+    const nodes = [];
+    for (let i = 0; i < N; i++) if (boxShown[BOX[i]] === -1) nodes.push(i);
+    shownNodes = Int32Array.from(nodes);
+    closedBoxes = [];
+    openFrames = [];
+    for (let b = 1; b < B; b++) {
+      if (boxShown[b] === b) closedBoxes.push(b);
+      else if (boxShown[b] === -1) openFrames.push(b);
+    }
+    deriveArrows();
+    bucketNodes();
+  }
+
+  const elementOf = (i) => (boxShown[BOX[i]] === -1 ? i : N + boxShown[BOX[i]]);
+
+  function rectOf(element) {
+    if (element < N) return [X[element], Y[element], NW, NH];
+    const b = element - N;
+    return [RECT[4 * b], RECT[4 * b + 1], RECT[4 * b + 2], RECT[4 * b + 3]];
+  }
+
+  // An arrow per pair of shown elements, counting the edges it stands for, with its end points
+  // computed once so that a frame only culls and strokes.
+  function deriveArrows() {
+    const index = new Map();
+    const source = [], target = [], count = [], litFlags = [];
+    for (let e = 0; e < E; e++) {
+      const u = ENDS[2 * e], v = ENDS[2 * e + 1];
+      const a = elementOf(u), b = elementOf(v);
+      if (a === b) continue;
+      const key = a * (N + B) + b;
+      let k = index.get(key);
+      if (k === undefined) {
+        k = source.length;
+        index.set(key, k);
+        source.push(a); target.push(b); count.push(0); litFlags.push(0);
+      }
+      count[k]++;
+      if (lineageOn && edgeLit(u, v)) litFlags[k] = 1;
+    }
+    const n = source.length;
+    const geometry = new Float64Array(4 * n);
+    const curved = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const from = rectOf(source[k]), to = rectOf(target[k]);
+      geometry.set(arrowEnds(from, to), 4 * k);
+      curved[k] = from[0] + from[2] <= to[0] ? 1 : 0;
+    }
+    arrows = {
+      n, source: Int32Array.from(source), target: Int32Array.from(target),
+      count: Int32Array.from(count), lit: Uint8Array.from(litFlags), geometry, curved,
+    };
+  }
+
+  function edgeLit(u, v) {
+    const a = lit[u], b = lit[v];
+    return (a === 2 && (b === 1 || b === 2)) || (b === 3 && (a === 1 || a === 3));
+  }
+
+  // From the right side of the source to the left side of the target when the target lies to
+  // the right; otherwise the line between the centres, cut at both rectangles' borders.
+  function arrowEnds(s, t) {
+    if (s[0] + s[2] <= t[0]) return [s[0] + s[2], s[1] + s[3] / 2, t[0], t[1] + t[3] / 2];
+    const sx = s[0] + s[2] / 2, sy = s[1] + s[3] / 2, tx = t[0] + t[2] / 2, ty = t[1] + t[3] / 2;
+    const dx = tx - sx, dy = ty - sy;
+    const leave = exitFraction(s, dx, dy), enter = exitFraction(t, -dx, -dy);
+    return [sx + dx * leave, sy + dy * leave, tx - dx * enter, ty - dy * enter];
+  }
+
+  function exitFraction(r, dx, dy) {
+    const fx = dx === 0 ? Infinity : r[2] / 2 / Math.abs(dx);
+    const fy = dy === 0 ? Infinity : r[3] / 2 / Math.abs(dy);
+    return Math.min(fx, fy, 0.5);
+  }
+
+  function setLineage() {
+    lit.fill(0);
+    boxLit.fill(0);
+    if (!lineageOn || selected < 0) return;
+    walk(selected, operandStart, operandList, 2);
+    walk(selected, consumerStart, consumerList, 3);
+    lit[selected] = 1;
+    for (let i = 0; i < N; i++) {
+      if (!lit[i]) continue;
+      for (let b = BOX[i]; b > 0; b = PARENT[b]) boxLit[b] = 1;
+    }
+  }
+
+  function walk(start, starts, list, flag) {
+    const stack = [start];
+    while (stack.length) {
+      const i = stack.pop();
+      for (let k = starts[i]; k < starts[i + 1]; k++) {
+        const j = list[k];
+        if (!lit[j]) { lit[j] = flag; stack.push(j); }
+      }
+    }
+  }
+
+  // ---- colours ---------------------------------------------------------------------------
+
+  const KIND_COLOURS = { parameter: "#a8dca0", input: "#a5c8ee", constant: "#dcdcdc" };
+  const OP_COLOURS = {
+    add: "#fdd49e", sub: "#fcbba1", mul: "#fdae6b", div: "#f7a8c8", pow: "#d4b9da",
+    neg: "#e7cfe8", exp: "#ffe38a", log: "#e8d98f", tanh: "#99d8c9", relu: "#c2dc8c",
+    sigmoid: "#c6c2ee",
+  };
+  const SPARE = ["#b3cde3", "#ccebc5", "#decbe4", "#fed9a6", "#e5d8bd", "#fddaec"];
+  const NO_GRAD = "#d9d9d9", ZERO_GRAD = "#f1f1f1", NONFINITE_COLOUR = "#e8336d";
+  const RAMP = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+  const RAMP_STEPS = 32;
+  const rampColours = Array.from({ length: RAMP_STEPS }, (_, k) => rampAt(k / (RAMP_STEPS - 1)));
+  const gradRange = logGradRange();
+
+  function rampAt(t) {
+    const p = t * (RAMP.length - 1), k = Math.min(Math.floor(p), RAMP.length - 2), f = p - k;
+    const a = hex(RAMP[k]), b = hex(RAMP[k + 1]);
+    const mix = a.map((c, j) => Math.round(c + (b[j] - c) * f));
+    return `rgb(${mix[0]},${mix[1]},${mix[2]})`;
+  }
+
+  const darkness = new Map();
+  function isDark(colour) {
+    if (!darkness.has(colour)) {
+      const rgb = colour.startsWith("#") ? hex(colour) : (colour.match(/\d+/g) || [255, 255, 255]).map(Number);
+      const dark = colour.startsWith("hsl") ? false : 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140;
+      darkness.set(colour, dark);
+    }
+    return darkness.get(colour);
+  }
+
+  function hex(colour) {
+    return [1, 3, 5].map((k) => parseInt(colour.slice(k, k + 2), 16));
+  }
+
+  function logGradRange() {
+    let low = Infinity, high = -Infinity;
+    if (DATA.grad) {
+      for (const g of DATA.grad) {
+        const size = Math.abs(number(g));
+        if (size > 0 && Number.isFinite(size)) {
+          const l = Math.log10(size);
+          if (l < low) low = l;
+          if (l > high) high = l;
+        }
+      }
+    }
+    if (low > high) return null;
+    return { low, high: high > low ? high : low + 1 };
+  }
+
+  function opColour(i) {
+    const kind = DATA.kinds[KIND[i]];
+    if (kind !== "operation") return KIND_COLOURS[kind];
+    const name = DATA.ops[OP[i]];
+    return OP_COLOURS[name] || SPARE[OP[i] % SPARE.length];
+  }
+
+  function gradColour(g) {
+    if (g === null) return NO_GRAD;
+    const size = Math.abs(number(g));
+    if (!Number.isFinite(size)) return NONFINITE_COLOUR;
+    if (size === 0 || !gradRange) return ZERO_GRAD;
+    const t = (Math.log10(size) - gradRange.low) / (gradRange.high - gradRange.low);
+    return rampColours[Math.max(0, Math.min(RAMP_STEPS - 1, Math.round(t * (RAMP_STEPS - 1))))];
+  }
+
+  const scopeColours = Array.from({ length: B }, (_, b) =>
+    b === 0 ? "#e4e4e8" : `hsl(${Math.round((b * 137.508) % 360)}, 62%, 80%)`);
+
+  function nodeColour(i) {
+    if (colourMode === "scope") return scopeColours[BOX[i]];
+    if (colourMode === "grad") return gradColour(gradOf(i));
+    return opColour(i);
+  }
+
+  // The largest |grad| inside each box (non-finite wins), for colouring closed boxes by grad.
+  const boxGrad = (() => {
+    const largest = new Array(B).fill(null);
+    if (!DATA.grad) return largest;
+    for (let i = 0; i < N; i++) {
+      const size = Math.abs(number(DATA.grad[i]));
+      for (let b = BOX[i]; b >= 0; b = b === 0 ? -1 : PARENT[b]) {
+        const now = largest[b] === null ? -1 : largest[b];
+        if (!(size <= now)) largest[b] = Number.isNaN(size) ? Infinity : Math.max(size, now);
+      }
+    }
+    return largest;
+  })();
+
+  function boxColour(b) {
+    if (colourMode === "scope") return scopeColours[b];
+    if (colourMode === "grad") return lighter(gradColour(boxGrad[b]));
+    return "#e6e3f3";
+  }
+
+  function lighter(colour) {
+    const rgb = colour.startsWith("#") ? hex(colour) : colour.match(/\d+/g).map(Number);
+    const mixed = rgb.map((c) => Math.round(c + (255 - c) * 0.55));
+    return `rgb(${mixed[0]},${mixed[1]},${mixed[2]})`;
+  }
+
+  function bucketNodes() {
+    const groups = new Map();
+    for (const i of shownNodes) {
+      const colour = nodeColour(i);
+      if (!groups.has(colour)) groups.set(colour, []);
+      groups.get(colour).push(i);
+    }
+    nodeBuckets = [...groups].map(([colour, nodes]) => ({ colour, nodes: Int32Array.from(nodes) }));
+  }
+
+  // ---- camera ----------------------------------------------------------------------------
+
+  const camera = { x: 0, y: 0, scale: 1 };
+  let width = 1, height = 1, ratio = 1;
+
+  function resize() {
+    const box = canvas.getBoundingClientRect();
+    ratio = window.devicePixelRatio || 1;
+    width = Math.max(1, box.width);
+    height = Math.max(1, box.height);
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
+
+  function fitRect(x, y, w, h, most) {
+    const margin = 40;
+    const scale = Math.min((width - 2 * margin) / Math.max(w, 1), (height - 2 * margin) / Math.max(h, 1));
+    camera.scale = Math.min(scale, most || 1.5);
+    camera.x = x + w / 2 - width / 2 / camera.scale;
+    camera.y = y + h / 2 - height / 2 / camera.scale;
+  }
+
+  function fit() {
+    fitRect(RECT[0], RECT[1], RECT[2], RECT[3]);
+    requestDraw();
+  }
+
+  function zoomAt(factor, sx, sy) {
+    const scale = Math.min(8, Math.max(1e-4, camera.scale * factor));
+    const wx = camera.x + sx / camera.scale, wy = camera.y + sy / camera.scale;
+    camera.scale = scale;
+    camera.x = wx - sx / scale;
+    camera.y = wy - sy / scale;
+    requestDraw();
+  }
+
+  function panBy(dx, dy) {
+    camera.x -= dx / camera.scale;
+    camera.y -= dy / camera.scale;
+    requestDraw();
+  }
+
+  function centreOn(wx, wy, scale) {
+    if (scale) camera.scale = scale;
+    camera.x = wx - width / 2 / camera.scale;
+    camera.y = wy - height / 2 / camera.scale;
+    requestDraw();
+  }
+
+  // ---- drawing ---------------------------------------------------------------------------
+
+  let drawPending = false;
+  function requestDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => { drawPending = false; draw(); });
+  }
+
+  function draw() {
+    const s = camera.scale;
+    const view = { left: camera.x, top: camera.y, right: camera.x + width / s, bottom: camera.y + height / s };
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.fillStyle = "#fbfbfd";
+    ctx.fillRect(0, 0, width, height);
+    ctx.setTransform(ratio * s, 0, 0, ratio * s, -camera.x * s * ratio, -camera.y * s * ratio);
+    const detail = NH * s >= 22 ? 2 : NH * s >= 5 ? 1 : 0;
+    drawFrames(view, s);
+    drawArrows(view, s, detail);
+    drawClosedBoxes(view, s);
+    drawNodes(view, s, detail);
+    drawSelection(s);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    drawBoxTitles(view, s);
+    if (detail === 2) drawArrowCounts(view, s);
+  }
+
+  const inView = (v, x, y, w, h) => x <= v.right && x + w >= v.left && y <= v.bottom && y + h >= v.top;
+
+  function dimmed(flag) {
+    return lineageOn && selected >= 0 && !flag;
+  }
+
+  function drawFrames(view, s) {
+    for (const b of openFrames) {
+      const x = RECT[4 * b], y = RECT[4 * b + 1], w = RECT[4 * b + 2], h = RECT[4 * b + 3];
+      if (!inView(view, x, y, w, h)) continue;
+      ctx.globalAlpha = dimmed(boxLit[b]) ? 0.35 : 1;
+      ctx.fillStyle = boxDepth[b] % 2 ? "rgba(110, 100, 170, 0.045)" : "rgba(110, 100, 170, 0.07)";
+      ctx.fillRect(x, y, w, h);
+      ctx.fillStyle = colourMode === "scope" ? scopeColours[b] : "rgba(110, 100, 170, 0.16)";
+      ctx.fillRect(x, y, w, Math.min(HEADER - 6, h));
+      ctx.lineWidth = 1.2 / s;
+      ctx.strokeStyle = "#8c84b8";
+      ctx.strokeRect(x, y, w, h);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  function drawArrows(view, s, detail) {
+    const g = arrows.geometry;
+    const passes = lineageOn && selected >= 0 ? [0, 1] : [-1];
+    // Far out, an edge shorter than two pixels hides under the nodes it joins, and edges whose
+    // ends fall in the same 2-pixel cells look like one: draw one of each.
+    const shortest = detail === 0 ? 2 / s : 0;
+    const seen = detail === 0 ? segmentTable() : null;
+    for (const pass of passes) {
+      for (const heavy of [0, 1]) {
+        ctx.beginPath();
+        for (let k = 0; k < arrows.n; k++) {
+          if (pass !== -1 && arrows.lit[k] !== pass) continue;
+          const isHeavy = arrows.source[k] >= N || arrows.target[k] >= N;
+          if (isHeavy !== !!heavy) continue;
+          const x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
+          if (Math.max(x0, x1) < view.left || Math.min(x0, x1) > view.right) continue;
+          if (Math.max(y0, y1) < view.top || Math.min(y0, y1) > view.bottom) continue;
+          if (Math.abs(x1 - x0) + Math.abs(y1 - y0) < shortest && !arrows.lit[k]) continue;
+          if (seen && pass !== 0 && !firstInCells(seen, x0, y0, x1, y1, view, s)) continue;
+          ctx.moveTo(x0, y0);
+          if (detail > 0 && arrows.curved[k] && x1 > x0) {
+            const mx = (x0 + x1) / 2;
+            ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+          } else {
+            ctx.lineTo(x1, y1);
+          }
+        }
+        ctx.globalAlpha = pass === 0 ? 0.12 : 1;
+        ctx.strokeStyle = pass === 1 ? "#d9480f" : heavy ? "#5c5f8a" : "rgba(95, 100, 125, 0.6)";
+        ctx.lineWidth = (heavy ? 2.2 : detail ? 1.1 : 0.7) / s;
+        ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+    if (detail === 2) drawArrowHeads(view, s);
+  }
+
+  function drawArrowHeads(view, s) {
+    const g = arrows.geometry, size = 7;
+    ctx.beginPath();
+    for (let k = 0; k < arrows.n; k++) {
+      const x1 = g[4 * k + 2], y1 = g[4 * k + 3];
+      if (x1 < view.left || x1 > view.right || y1 < view.top || y1 > view.bottom) continue;
+      const forward = arrows.curved[k] && x1 > g[4 * k];
+      const angle = forward ? 0 : Math.atan2(y1 - g[4 * k + 1], x1 - g[4 * k]);
+      const c = Math.cos(angle), d = Math.sin(angle);
+      ctx.moveTo(x1, y1);
+      ctx.lineTo(x1 - size * c + size * 0.5 * d, y1 - size * d - size * 0.5 * c);
+      ctx.lineTo(x1 - size * c - size * 0.5 * d, y1 - size * d + size * 0.5 * c);
+      ctx.closePath();
+    }
+    ctx.fillStyle = "#5c5f8a";
+    ctx.fill();
+  }
+
+  function drawClosedBoxes(view, s) {
+    for (const b of closedBoxes) {
+      const x = RECT[4 * b], y = RECT[4 * b + 1], w = RECT[4 * b + 2], h = RECT[4 * b + 3];
+      if (!inView(view, x, y, w, h)) continue;
+      ctx.globalAlpha = dimmed(boxLit[b]) ? 0.25 : 1;
+      ctx.fillStyle = boxColour(b);
+      ctx.fillRect(x, y, w, h);
+      ctx.lineWidth = (lineageOn && boxLit[b] ? 3 : 1.5) / s;
+      ctx.strokeStyle = lineageOn && boxLit[b] ? "#d9480f" : "#5f3dc4";
+      ctx.strokeRect(x, y, w, h);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  function drawNodes(view, s, detail) {
+    const least = 1.2 / s; // far out, a node is still a visible dot
+    const w = Math.max(NW, least), h = Math.max(NH, least);
+    const passes = lineageOn && selected >= 0 ? [0, 1] : [-1];
+    const onScreen = [];
+    const taken = detail === 0 ? pixelGrid() : null;
+    for (const pass of passes) {
+      ctx.globalAlpha = pass === 0 ? 0.2 : 1;
+      for (const bucket of nodeBuckets) {
+        ctx.beginPath();
+        for (const i of bucket.nodes) {
+          if (pass !== -1 && (lit[i] ? 1 : 0) !== pass) continue;
+          const x = X[i], y = Y[i];
+          if (x > view.right || x + w < view.left || y > view.bottom || y + h < view.top) continue;
+          if (taken && pass !== 0) {
+            // Far out, many nodes land on one pixel: draw one of them.
+            const px = Math.floor((x - view.left) * s), py = Math.floor((y - view.top) * s);
+            const cell = py * taken.columns + px;
+            if (px >= 0 && py >= 0 && px < taken.columns && taken.cells[cell]) continue;
+            if (px >= 0 && py >= 0 && px < taken.columns) taken.cells[cell] = 1;
+          }
+          ctx.rect(x, y, w, h);
+          if (detail && pass !== 0) onScreen.push(i);
+        }
+        ctx.fillStyle = bucket.colour;
+        ctx.fill();
+        if (detail) {
+          ctx.lineWidth = 1 / s;
+          ctx.strokeStyle = "rgba(40, 40, 60, 0.55)";
+          ctx.stroke();
+        }
+      }
+    }
+    ctx.globalAlpha = 1;
+    if (detail === 2) drawNodeText(onScreen);
+  }
+
+  const SEGMENT_SLOTS = 1 << 18;
+  let segments = null;
+  function segmentTable() {
+    if (!segments) segments = { keys: new Int32Array(4 * SEGMENT_SLOTS), used: new Uint8Array(SEGMENT_SLOTS) };
+    segments.used.fill(0);
+    return segments;
+  }
+
+  // Open addressing on the cells of both ends, cells the larger the longer the edge (a long
+  // edge moved by a few pixels at its ends looks the same); false when that pair was drawn.
+  function firstInCells(table, x0, y0, x1, y1, view, s) {
+    const length = (Math.abs(x1 - x0) + Math.abs(y1 - y0)) * s;
+    const cell = length < 256 ? 2 : 2 << Math.min(6, Math.floor(Math.log2(length / 128)));
+    const clamp = (v) => Math.max(-32000, Math.min(32000, Math.floor(v)));
+    const a = clamp(((x0 - view.left) * s) / cell), b = clamp(((y0 - view.top) * s) / cell);
+    const c = clamp(((x1 - view.left) * s) / cell), d = clamp(((y1 - view.top) * s) / cell) * 8 + Math.log2(cell);
+    let slot = (Math.imul(a, 73856093) ^ Math.imul(b, 19349663) ^ Math.imul(c, 83492791) ^ Math.imul(d, 2654435761)) >>> 14;
+    for (let probe = 0; probe < 64; probe++, slot = (slot + 1) & (SEGMENT_SLOTS - 1)) {
+      const k = 4 * slot;
+      if (!table.used[slot]) {
+        table.used[slot] = 1;
+        table.keys[k] = a; table.keys[k + 1] = b; table.keys[k + 2] = c; table.keys[k + 3] = d;
+        return true;
+      }
+      if (table.keys[k] === a && table.keys[k + 1] === b && table.keys[k + 2] === c && table.keys[k + 3] === d) return false;
+    }
+    return true;
+  }
+
+  let grid = null;
+  function pixelGrid() {
+    const columns = Math.ceil(width) + 1, rows = Math.ceil(height) + 1;
+    if (!grid || grid.columns !== columns || grid.rows !== rows) {
+      grid = { columns, rows, cells: new Uint8Array(columns * rows) };
+    } else {
+      grid.cells.fill(0);
+    }
+    return grid;
+  }
+
+  function drawNodeText(nodes) {
+    ctx.fillStyle = "#1f2430";
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "center";
+    for (const i of nodes) {
+      ctx.fillStyle = isDark(nodeColour(i)) ? "#ffffff" : "#1f2430";
+      ctx.font = "600 14px system-ui, sans-serif";
+      fitText(nodeTitle(i), X[i] + NW / 2, Y[i] + 13, NW - 8);
+      ctx.font = "11px system-ui, sans-serif";
+      const grad = gradOf(i);
+      const values = grad === null ? format(dataOf(i)) : `${format(dataOf(i))}  \u2207 ${format(grad)}`;
+      fitText(values, X[i] + NW / 2, Y[i] + 29, NW - 6);
+    }
+  }
+
+  function fitText(text, x, y, room) {
+    let shown = text;
+    while (shown.length > 1 && ctx.measureText(shown).width > room) shown = shown.slice(0, -2) + "\u2026";
+    ctx.fillText(shown, x, y);
+  }
+
+  function nodeTitle(i) {
+    const label = DATA.label[i];
+    const scope = DATA.scopeNames[DATA.scope[i]];
+    if (label) return scope && label.startsWith(scope + ".") ? label.slice(scope.length + 1) : label;
+    const kind = DATA.kinds[KIND[i]];
+    if (kind !== "operation") return kind;
+    const op = DATA.ops[OP[i]];
+    return SYMBOLS[op] || op;
+  }
+
+  function drawSelection(s) {
+    if (selected < 0) return;
+    const element = elementOf(selected);
+    const [x, y, w, h] = rectOf(element);
+    const grow = 4 / s;
+    ctx.lineWidth = 3 / s;
+    ctx.strokeStyle = "#e8590c";
+    ctx.strokeRect(x - grow, y - grow, w + 2 * grow, h + 2 * grow);
+  }
+
+  // Scope names are drawn at a fixed size on screen, so that a big box reads from afar.
+  let frameTitles = []; // where each open scope's title was drawn on screen: a click closes it
+
+  function drawBoxTitles(view, s) {
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    frameTitles = [];
+    for (const b of openFrames) {
+      const r = screenRect(b);
+      // A frame whose top is off screen keeps quiet: its title would sit on its children's.
+      if (!visibleOnScreen(r) || r.w < 60 || r.h < 24 || (r.y < 0 && HEADER * s < 16)) continue;
+      ctx.font = "600 12px system-ui, sans-serif";
+      const text = `\u25be ${DATA.boxes[b]}   ${DATA.boxSize[b].toLocaleString("en")} nodes`;
+      const left = Math.max(r.x, 0) + 6, room = r.x + r.w - left - 6;
+      const w = Math.min(ctx.measureText(text).width + 8, room);
+      const top = HEADER * s >= 16 ? r.y + (HEADER * s - 16) / 2 : Math.max(r.y, 0) + 2;
+      if (HEADER * s < 16) textBackdrop(left - 4, top - 1, w, 16);
+      ctx.fillStyle = "#3d2f86";
+      clipped(text, left, top + 1, room);
+      frameTitles.push({ x: left - 4, y: top - 1, w, h: 16, b });
+    }
+    for (const b of closedBoxes) {
+      const r = screenRect(b);
+      if (!visibleOnScreen(r)) continue;
+      if (r.w >= 90 && r.h >= 20) boxTitleInside(b, r);
+      else if (r.h >= 90 && r.w >= 14) boxTitleAlong(b, r);
+      else if (r.w >= 40) boxTitleAbove(b, r);
+    }
+  }
+
+  function boxTitleInside(b, r) {
+    const left = Math.max(r.x, 0) + 8, room = r.x + r.w - left - 6;
+    let line = Math.max(r.y, 0) + 6;
+    if (colourMode === "grad") textBackdrop(left - 3, line - 2, Math.min(room, 230), Math.min(r.h - 6, 50));
+    ctx.font = "600 13px system-ui, sans-serif";
+    ctx.fillStyle = "#2b1d6e";
+    clipped(`\u25b8 ${DATA.boxes[b]}`, left, line, room);
+    line += 17;
+    if (line + 12 > r.y + r.h) return;
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = "#4a4560";
+    clipped(`${DATA.boxSize[b].toLocaleString("en")} nodes`, left, line, room);
+    line += 15;
+    if (line + 12 > r.y + r.h) return;
+    clipped(boxSummary(b), left, line, room);
+  }
+
+  // A tall, narrow box gets its title written upwards along its left side.
+  function boxTitleAlong(b, r) {
+    ctx.save();
+    ctx.translate(r.x + Math.min(r.w / 2 - 7, 6), Math.min(r.y + r.h, height) - 8);
+    ctx.rotate(-Math.PI / 2);
+    ctx.font = "600 12px system-ui, sans-serif";
+    ctx.fillStyle = "#2b1d6e";
+    const room = Math.min(r.y + r.h, height) - Math.max(r.y, 0) - 16;
+    clipped(`\u25b8 ${DATA.boxes[b]} \u00b7 ${DATA.boxSize[b].toLocaleString("en")} nodes`, 0, 0, room);
+    ctx.restore();
+  }
+
+  // A flat, wide box gets its title just above it.
+  function boxTitleAbove(b, r) {
+    ctx.font = "600 12px system-ui, sans-serif";
+    const text = `\u25b8 ${DATA.boxes[b]} \u00b7 ${DATA.boxSize[b].toLocaleString("en")} nodes`;
+    const left = Math.max(r.x, 0);
+    textBackdrop(left, r.y - 17, Math.min(ctx.measureText(text).width + 6, r.w), 16);
+    ctx.fillStyle = "#2b1d6e";
+    clipped(text, left + 3, r.y - 16, r.x + r.w - left - 4);
+  }
+
+  function textBackdrop(x, y, w, h) {
+    ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
+    ctx.fillRect(x, y, w, h);
+  }
+
+  const summaries = new Map();
+  function boxSummary(b) {
+    if (summaries.has(b)) return summaries.get(b);
+    const counts = new Map();
+    for (let i = 0; i < N; i++) {
+      let inside = false;
+      for (let c = BOX[i]; c > 0; c = PARENT[c]) if (c === b) { inside = true; break; }
+      if (!inside) continue;
+      const name = KIND[i] === 3 ? DATA.ops[OP[i]] : DATA.kinds[KIND[i]];
+      counts.set(name, (counts.get(name) || 0) + 1);
+    }
+    const text = [...counts].sort((p, q) => q[1] - p[1] || (p[0] < q[0] ? -1 : 1))
+      .map(([name, count]) => `${name} ${count.toLocaleString("en")}`).join(" \u00b7 ");
+    summaries.set(b, text);
+    return text;
+  }
+
+  function clipped(text, x, y, room) {
+    if (room < 12) return;
+    fitText(text, x, y, room);
+  }
+
+  function screenRect(b) {
+    const s = camera.scale;
+    return {
+      x: (RECT[4 * b] - camera.x) * s, y: (RECT[4 * b + 1] - camera.y) * s,
+      w: RECT[4 * b + 2] * s, h: RECT[4 * b + 3] * s,
+    };
+  }
+
+  const visibleOnScreen = (r) => r.x < width && r.x + r.w > 0 && r.y < height && r.y + r.h > 0;
+
+  function drawArrowCounts(view, s) {
+    const g = arrows.geometry;
+    ctx.font = "600 11px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    let drawn = 0;
+    for (let k = 0; k < arrows.n && drawn < 400; k++) {
+      if (arrows.count[k] < 2) continue;
+      const mx = (g[4 * k] + g[4 * k + 2]) / 2, my = (g[4 * k + 1] + g[4 * k + 3]) / 2;
+      if (mx < view.left || mx > view.right || my < view.top || my > view.bottom) continue;
+      const sx = (mx - camera.x) * s, sy = (my - camera.y) * s;
+      const text = `\u00d7${arrows.count[k].toLocaleString("en")}`;
+      const w = ctx.measureText(text).width + 8;
+      ctx.fillStyle = "rgba(255, 255, 255, 0.92)";
+      ctx.fillRect(sx - w / 2, sy - 8, w, 16);
+      ctx.fillStyle = "#3b3f66";
+      ctx.fillText(text, sx, sy);
+      drawn++;
+    }
+  }
+
+  // ---- numbers ---------------------------------------------------------------------------
+
+  function format(value) {
+    if (value === null || value === undefined) return "\u2014";
+    if (typeof value === "string") return value;
+    if (value === 0) return Object.is(value, -0) ? "-0" : "0";
+    const size = Math.abs(value);
+    if (size >= 1e5 || size < 1e-3) {
+      const [mantissa, exponent] = value.toExponential(3).split("e");
+      return `${Number(mantissa)}e${exponent.replace("+", "")}`;
+    }
+    return String(Number(value.toPrecision(4)));
+  }
+
+  // ---- panel, legend, header ---------------------------------------------------------------
+
+  function attributesOf(i) {
+    return {
+      id: DATA.ids[i],
+      kind: DATA.kinds[KIND[i]],
+      op: DATA.ops[OP[i]],
+      label: DATA.label[i],
+      scope: DATA.scopeNames[DATA.scope[i]],
+      data: dataOf(i),
+      grad: gradOf(i),
+      fanOut: consumerStart[i + 1] - consumerStart[i],
+      operands: operandsOf(i).map((j) => DATA.ids[j]),
+      results: resultsOf(i).map((j) => DATA.ids[j]),
+    };
+  }
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function nodeLink(j, prefix) {
+    const link = element("a", `${prefix}#${DATA.ids[j]} ${nodeTitle(j)} = ${format(dataOf(j))}`);
+    link.href = "#";
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      select(j);
+      reveal(j);
+    });
+    return link;
+  }
+
+  function showPanel() {
+    const panel = $("panel");
+    panel.replaceChildren();
+    if (selected < 0) { panel.hidden = true; return; }
+    const a = attributesOf(selected);
+    const close = element("button", "\u00d7", "close");
+    close.title = "Close (Escape)";
+    close.addEventListener("click", () => select(null));
+    const results = new Set(a.results).size;
+    panel.append(close, element("h2", `#${a.id} ${nodeTitle(selected)}`));
+    const table = element("table");
+    const rows = [
+      ["kind", a.kind], ["op", a.op || "\u2014"], ["label", a.label || "\u2014"],
+      ["scope", a.scope || "(none)"], ["data", format(a.data), typeof a.data === "string"],
+      ["grad", a.grad === null ? "not computed" : format(a.grad), typeof a.grad === "string"],
+      ["fan-out", `${a.fanOut} edge${a.fanOut === 1 ? "" : "s"} to ${results} result${results === 1 ? "" : "s"}`],
+    ];
+    for (const [name, value, bad] of rows) {
+      const row = element("tr");
+      row.append(element("th", name), element("td", value, bad ? "nonfinite" : undefined));
+      table.append(row);
+    }
+    panel.append(table);
+    listLinks(panel, "Operands", operandsOf(selected), "ol", (j, k) => `${k}: `);
+    listLinks(panel, "Results", resultsOf(selected), "ul", () => "");
+    const actions = element("div", undefined, "actions");
+    const toggle = element("button", lineageOn ? "Hide lineage" : "Show lineage (a)");
+    toggle.addEventListener("click", () => highlight(!lineageOn));
+    actions.append(toggle);
+    panel.append(actions);
+    panel.hidden = false;
+  }
+
+  function listLinks(panel, title, nodes, tag, prefix) {
+    panel.append(element("h3", `${title} (${nodes.length})`));
+    if (!nodes.length) { panel.append(element("div", "none")); return; }
+    const list = element(tag);
+    nodes.slice(0, 100).forEach((j, k) => {
+      const item = element("li");
+      item.append(nodeLink(j, prefix(j, k)));
+      list.append(item);
+    });
+    if (nodes.length > 100) list.append(element("li", `\u2026 and ${nodes.length - 100} more`));
+    panel.append(list);
+  }
+
+  function swatchEntry(colour, text) {
+    const entry = element("div", undefined, "entry");
+    const swatch = element("span", undefined, "swatch");
+    swatch.style.background = colour;
+    entry.append(swatch, element("span", text));
+    return entry;
+  }
+
+  function showLegend() {
+    const legend = $("legend");
+    legend.replaceChildren();
+    if (colourMode === "op") {
+      legend.append(element("h4", "Colour by operation"));
+      const kinds = new Set(Array.from(KIND, (k) => DATA.kinds[k]));
+      for (const kind of ["parameter", "input", "constant"]) {
+        if (kinds.has(kind)) legend.append(swatchEntry(KIND_COLOURS[kind], kind));
+      }
+      DATA.ops.forEach((op, k) => {
+        if (op) legend.append(swatchEntry(OP_COLOURS[op] || SPARE[k % SPARE.length], `${op} ${SYMBOLS[op] || ""}`));
+      });
+      legend.append(swatchEntry("#e6e3f3", "closed scope (click to open)"));
+    } else if (colourMode === "scope") {
+      legend.append(element("h4", "Colour by scope"));
+      for (let b = 1; b < Math.min(B, 61); b++) legend.append(swatchEntry(scopeColours[b], DATA.boxes[b]));
+      if (B > 61) legend.append(element("div", `\u2026 and ${B - 61} more`));
+      legend.append(swatchEntry(scopeColours[0], "outside every scope"));
+    } else {
+      legend.append(element("h4", "Colour by |grad|, log scale"));
+      if (gradRange) {
+        const ramp = element("div", undefined, "ramp");
+        ramp.style.background = `linear-gradient(to right, ${RAMP.join(", ")})`;
+        const scale = element("div", undefined, "scale");
+        scale.append(element("span", `1e${Math.floor(gradRange.low)}`), element("span", `1e${Math.ceil(gradRange.high)}`));
+        legend.append(ramp, scale);
+      }
+      legend.append(swatchEntry(ZERO_GRAD, "0"), swatchEntry(NONFINITE_COLOUR, "nan or \u00b1inf"));
+      if (!DATA.grad) legend.append(swatchEntry(NO_GRAD, "no gradients in this graph"));
+      legend.append(element("div", "a closed scope shows its largest |grad|"));
+    }
+  }
+
+  function showStats() {
+    const shown = shownNodes.length + closedBoxes.length;
+    $("stats").textContent = `${N.toLocaleString("en")} nodes \u00b7 ${E.toLocaleString("en")} edges \u00b7 depth ${DATA.depth.toLocaleString("en")} \u00b7 ${shown.toLocaleString("en")} shown`;
+  }
+
+  let messageTimer = 0;
+  function say(text) {
+    const message = $("message");
+    message.textContent = text;
+    message.hidden = false;
+    clearTimeout(messageTimer);
+    messageTimer = setTimeout(() => { message.hidden = true; }, 3500);
+  }
+
+  // ---- actions (the automation interface calls these too) --------------------------------
+
+  function changed() {
+    derive();
+    showStats();
+    requestDraw();
+  }
+
+  function boxNamed(name) {
+    const b = boxOfName.get(String(name));
+    return b === undefined ? -1 : b;
+  }
+
+  function openBox(b) {
+    for (let c = b; c > 0; c = PARENT[c]) open[c] = 1;
+  }
+
+  function expand(name) {
+    const b = boxNamed(name);
+    if (b < 0) return false;
+    openBox(b);
+    changed();
+    return true;
+  }
+
+  function collapse(name) {
+    const b = boxNamed(name);
+    if (b < 0) return false;
+    closeBox(b);
+    changed();
+    return true;
+  }
+
+  function closeBox(b) {
+    for (let c = b; c < B; c++) {
+      if (c === b || isInside(c, b)) open[c] = 0;
+      else if (c > b && boxDepth[c] <= boxDepth[b]) break; // pre-order: past b's subtree
+    }
+  }
+
+  function isInside(c, b) {
+    for (let d = c; d > 0; d = PARENT[d]) if (d === b) return true;
+    return false;
+  }
+
+  function expandAll() {
+    open.fill(1);
+    changed();
+  }
+
+  function collapseAll() {
+    open.fill(0);
+    open[0] = 1;
+    changed();
+  }
+
+  function select(id) {
+    const i = id === null || id === undefined ? -1 : typeof id === "number" && DATA.ids[id] === id ? id : indexOfId.get(String(id));
+    if (i === undefined) throw new Error(`no node ${id} in this graph`);
+    selected = i;
+    setLineage();
+    deriveArrows();
+    bucketNodes();
+    showPanel();
+    requestDraw();
+    return i < 0 ? null : attributesOf(i);
+  }
+
+  function reveal(id) {
+    const i = typeof id === "number" && DATA.ids[id] === id ? id : indexOfId.get(String(id));
+    if (i === undefined) return false;
+    openBox(BOX[i]);
+    changed();
+    centreOn(X[i] + NW / 2, Y[i] + NH / 2, Math.max(camera.scale, 1));
+    return true;
+  }
+
+  function highlight(on) {
+    lineageOn = !!on;
+    $("lineage").setAttribute("aria-pressed", String(lineageOn));
+    setLineage();
+    deriveArrows();
+    showPanel();
+    requestDraw();
+    if (lineageOn && selected < 0) say("select a node to see what it depends on and what it feeds");
+  }
+
+  function colourBy(mode) {
+    if (!["op", "scope", "grad"].includes(mode)) throw new Error(`unknown colour mode ${mode}`);
+    colourMode = mode;
+    $("colour").value = mode;
+    bucketNodes();
+    showLegend();
+    requestDraw();
+  }
+
+  function search(text) {
+    const query = String(text).trim();
+    if (!query) return null;
+    let i = labelIndex.get(query);
+    if (i === undefined && /^#?\d+$/.test(query)) i = indexOfId.get(query.replace("#", ""));
+    if (i !== undefined) return foundNode(i);
+    const b = boxNamed(query);
+    if (b > 0) return foundBox(b, query);
+    const lower = query.toLowerCase();
+    for (let j = 0; j < N; j++) if (DATA.label[j] && DATA.label[j].toLowerCase().includes(lower)) return foundNode(j);
+    for (const [name, c] of boxOfName) if (name.toLowerCase().includes(lower)) return foundBox(c, name);
+    say(`nothing matches \u201c${query}\u201d: no label or scope contains it`);
+    return null;
+  }
+
+  function foundNode(i) {
+    select(i);
+    reveal(i);
+    return DATA.ids[i];
+  }
+
+  function foundBox(b, name) {
+    if (PARENT[b] > 0) openBox(PARENT[b]);
+    changed();
+    fitRect(RECT[4 * b], RECT[4 * b + 1], RECT[4 * b + 2], RECT[4 * b + 3], 1.2);
+    requestDraw();
+    return name;
+  }
+
+  function state() {
+    const expanded = [];
+    for (let b = 1; b < B; b++) if (open[b]) expanded.push(DATA.boxes[b]);
+    return {
+      nodes: N, edges: E, visible: shownNodes.length + closedBoxes.length,
+      expanded: expanded.sort(), selected: selected < 0 ? null : DATA.ids[selected],
+    };
+  }
+
+  function pagePoint(wx, wy) {
+    const r = canvas.getBoundingClientRect();
+    return { x: r.left + (wx - camera.x) * camera.scale, y: r.top + (wy - camera.y) * camera.scale };
+  }
+
+  // The centre of the part of a drawn box that is on screen, where a click lands on it.
+  function boxPosition(name) {
+    const b = boxNamed(name);
+    if (b < 0 || boxShown[b] !== b && !(boxShown[b] === -1 && b > 0)) return null;
+    const r = screenRect(b);
+    const left = Math.max(r.x, 0), right = Math.min(r.x + r.w, width);
+    const top = Math.max(r.y, 0), bottom = Math.min(r.y + r.h, height);
+    if (left >= right || top >= bottom) return null;
+    const page = canvas.getBoundingClientRect();
+    return { x: page.left + (left + right) / 2, y: page.top + (top + bottom) / 2 };
+  }
+
+  function nodePosition(id) {
+    const i = indexOfId.get(String(id));
+    if (i === undefined || boxShown[BOX[i]] !== -1) return null;
+    return pagePoint(X[i] + NW / 2, Y[i] + NH / 2);
+  }
+
+  function drawNow() {
+    const start = performance.now();
+    draw();
+    ctx.getImageData(0, 0, 1, 1); // waits until the canvas is rasterised
+    return performance.now() - start;
+  }
+
+  // ---- input -----------------------------------------------------------------------------
+
+  function hitTest(sx, sy) {
+    const wx = camera.x + sx / camera.scale, wy = camera.y + sy / camera.scale;
+    for (const i of shownNodes) {
+      if (wx >= X[i] && wx <= X[i] + NW && wy >= Y[i] && wy <= Y[i] + NH) return { node: i };
+    }
+    for (const b of closedBoxes) {
+      if (within(b, wx, wy)) return { box: b };
+    }
+    let frame = -1;
+    for (const b of openFrames) {
+      if (within(b, wx, wy) && wy <= RECT[4 * b + 1] + HEADER && (frame < 0 || boxDepth[b] > boxDepth[frame])) frame = b;
+    }
+    return frame >= 0 ? { frame } : {};
+  }
+
+  function within(b, wx, wy) {
+    const x = RECT[4 * b], y = RECT[4 * b + 1];
+    return wx >= x && wx <= x + RECT[4 * b + 2] && wy >= y && wy <= y + RECT[4 * b + 3];
+  }
+
+  function onClick(sx, sy) {
+    const title = frameTitles.find((t) => sx >= t.x && sx <= t.x + t.w && sy >= t.y && sy <= t.y + t.h);
+    if (title) { closeBox(title.b); changed(); return; }
+    const hit = hitTest(sx, sy);
+    if (hit.node !== undefined) select(hit.node);
+    else if (hit.box !== undefined) { openBox(hit.box); changed(); }
+    else if (hit.frame !== undefined) { closeBox(hit.frame); changed(); }
+    else select(null);
+  }
+
+  function listen() {
+    let press = null;
+    canvas.addEventListener("pointerdown", (event) => {
+      press = { x: event.clientX, y: event.clientY, moved: false };
+      canvas.setPointerCapture(event.pointerId);
+    });
+    canvas.addEventListener("pointermove", (event) => {
+      if (!press) return;
+      const dx = event.clientX - press.x, dy = event.clientY - press.y;
+      if (!press.moved && Math.hypot(dx, dy) < 4) return;
+      press.moved = true;
+      canvas.classList.add("dragging");
+      panBy(dx, dy);
+      press.x = event.clientX;
+      press.y = event.clientY;
+    });
+    canvas.addEventListener("pointerup", (event) => {
+      if (press && !press.moved) {
+        const r = canvas.getBoundingClientRect();
+        onClick(event.clientX - r.left, event.clientY - r.top);
+      }
+      press = null;
+      canvas.classList.remove("dragging");
+    });
+    canvas.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      const r = canvas.getBoundingClientRect();
+      zoomAt(Math.exp(-event.deltaY * 0.0015), event.clientX - r.left, event.clientY - r.top);
+    }, { passive: false });
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("resize", () => { resize(); requestDraw(); });
+    $("search").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") search(event.target.value);
+    });
+    $("colour").addEventListener("change", (event) => colourBy(event.target.value));
+    $("lineage").addEventListener("click", () => highlight(!lineageOn));
+    $("expand-all").addEventListener("click", expandAll);
+    $("collapse-all").addEventListener("click", collapseAll);
+    $("fit").addEventListener("click", fit);
+  }
+
+  function onKey(event) {
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    const step = 80;
+    const keys = {
+      ArrowLeft: () => panBy(step, 0), ArrowRight: () => panBy(-step, 0),
+      ArrowUp: () => panBy(0, step), ArrowDown: () => panBy(0, -step),
+      "+": () => zoomAt(1.25, width / 2, height / 2), "=": () => zoomAt(1.25, width / 2, height / 2),
+      "-": () => zoomAt(0.8, width / 2, height / 2), f: fit, a: () => highlight(!lineageOn),
+      Escape: () => { highlight(false); select(null); },
+      "/": () => $("search").focus(),
+    };
+    const action = keys[event.key];
+    if (action && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      action();
+    }
+  }
+
+  function fillNames() {
+    const names = $("names");
+    const options = [...boxOfName.keys(), ...labelIndex.keys()].slice(0, 5000);
+    names.append(...options.map((name) => { const o = element("option"); o.value = name; return o; }));
+  }
+
+  // ---- start -----------------------------------------------------------------------------
+
+  $("title").textContent = DATA.title || "";
+  resize();
+  derive();
+  showStats();
+  showLegend();
+  fitRect(RECT[0], RECT[1], RECT[2], RECT[3]);
+  listen();
+  fillNames();
+  const ready = new Promise((resolve) => {
+    requestAnimationFrame(() => {
+      draw();
+      requestAnimationFrame(() => resolve());
+    });
+  });
+
+  window.microgradView = {
+    ready, state, expand, collapse, expandAll, collapseAll, select, reveal, search, highlight,
+    colourBy, fit, boxPosition, nodePosition, drawNow,
+    panBy: (dx, dy) => panBy(dx, dy),
+    zoomBy: (factor) => zoomAt(factor, width / 2, height / 2),
+  };
+})();
