@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from micrograd.engine import (
     Constant,
     Value,
+    current_scope,
     enter_scope,
     exit_scope,
     topological_order,
@@ -192,24 +193,41 @@ def _gradient_graph(order: list[Value], output: Value, reaches: set[Value]) -> d
     """Every gradient as a node, each rule applied over ``Value``s in ``backward()``'s order;
     the nodes a rule builds are in scope ``grad.S`` for a node of scope ``S``."""
     gradients: dict[Value, Value] = {output: Constant(1.0)}
-    for node in reversed(order):
-        g = gradients.get(node)
-        if g is None or node._a is None:
-            continue
-        operands = node._prev
-        numbers = (g.data, node.data, *(operand.data for operand in operands))
-        outer = enter_scope(f"grad.{node.scope}" if node.scope else "grad")
-        try:
-            for rule, operand in zip(_GRAPH_RULES[node._op], operands):
+    outer, scope_now = current_scope(), None
+    names: dict[str, str] = {}  # each node scope's gradient scope, joined once
+    try:
+        for node in reversed(order):
+            g = gradients.get(node)
+            a = node._a
+            if g is None or a is None:
+                continue
+            if node.scope is not scope_now:  # neighbours share a scope: switch only at edges
+                scope_now = node.scope
+                name = names.get(scope_now) or names.setdefault(
+                    scope_now, f"grad.{scope_now}" if scope_now else "grad"
+                )
+                exit_scope(outer)
+                enter_scope(name)
+            b = node._b
+            rules = _GRAPH_RULES[node._op]
+            if b is None:
+                sent = [(a, rules[0](g, node, a, g.data, node.data, a.data))]
+            else:
+                numbers = (g.data, node.data, a.data, b.data)
+                sent = [
+                    (operand, rule(g, node, a, b, *numbers))
+                    for rule, operand in zip(rules, (a, b))
+                    if operand in reaches
+                ]
+            for operand, contribution in sent:
                 if operand not in reaches:
                     continue
-                contribution = rule(g, node, *operands, *numbers)
                 if not isinstance(contribution, Value):
                     contribution = Constant(contribution)
                 earlier = gradients.get(operand)
                 gradients[operand] = contribution if earlier is None else earlier + contribution
-        finally:
-            exit_scope(outer)
+    finally:
+        exit_scope(outer)
     return gradients
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import micrograd
-from experiments.bench import floats, workloads
+from experiments.bench import curvature, floats, workloads
 from micrograd import MLP, Value, topological_order
 from micrograd.demo import demo_loss, demo_model
 from micrograd.straight_line import forget_compiled
@@ -48,7 +48,14 @@ from toolkit.datasets import moons
 
 # The short workloads get more rounds: times on a shared machine swing by half from one
 # moment to the next, and a round of the reference run costs well under a second.
-ROUNDS = {"moons": 11, "reference_run": 25, "chain": 9, "deep_chain": 3, "wide": 3}
+ROUNDS = {
+    "moons": 11,
+    "reference_run": 25,
+    "chain": 9,
+    "deep_chain": 3,
+    "wide": 3,
+    "curvature": 5,
+}
 CHAIN_REPEAT = 20  # shallow chains per timed call, to rise above the timer's noise
 REFERENCE_PYTHON = Path(os.environ.get("MICROGRAD_REFERENCE_PYTHON", ".venv-reference/bin/python"))
 OUTPUT = Path("results/bench/bench.json")
@@ -581,6 +588,9 @@ def run_all(
                 "error": outcome.error,
             }
         report["workloads"][name] = rows
+    if not only or "curvature" in only:
+        print("curvature ...", file=sys.stderr, flush=True)
+        report["curvature"] = curvature.measure(rounds or ROUNDS["curvature"])
     report["memory"] = memory(reference, scopes)
     cost = scopes_cost(report)
     if cost:
@@ -610,6 +620,8 @@ def print_table(report: dict) -> None:
             f"  {name:<14} {row['bytes_per_node']:.0f}; {row['after_backward']:.0f}"
             f"  ({row['nodes']:,} nodes)"
         )
+    if "curvature" in report:
+        curvature.print_costs(report["curvature"])
     cost = report.get(BEFORE_SCOPES.replace(" ", "_"))
     if cost:
         print(f"\nwhat recording scopes costs (against {cost['commit'][:12]}, {BEFORE_SCOPES}):")
