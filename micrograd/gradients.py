@@ -192,9 +192,10 @@ def _gradient_numbers(order: list[Value], output: Value, reaches: set[Value]) ->
 def _gradient_graph(order: list[Value], output: Value, reaches: set[Value]) -> dict[Value, Value]:
     """Every gradient as a node, each rule applied over ``Value``s in ``backward()``'s order;
     the nodes a rule builds are in scope ``grad.S`` for a node of scope ``S``."""
-    gradients: dict[Value, Value] = {output: Constant(1.0)}
     outer, scope_now = current_scope(), None
     names: dict[str, str] = {}  # each node scope's gradient scope, joined once
+    enter_scope(f"grad.{output.scope}" if output.scope else "grad")
+    gradients: dict[Value, Value] = {output: Constant(1.0)}  # the seed, d output / d output
     try:
         for node in reversed(order):
             g = gradients.get(node)

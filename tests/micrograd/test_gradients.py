@@ -317,6 +317,13 @@ def test_a_gradient_graph_exports_analyses_draws_and_round_trips(tmp_path):
     parameters = model.parameters()
     loss = demo_loss(model)
     gradient = grad(loss, parameters, create_graph=True)
+    forward = set(topological_order(loss))
+    built = {node for g in gradient for node in topological_order(g)} - forward
+    # Each node the rules built is in the gradient scope of the node whose rule built it.
+    assert {node.scope.split(".")[0] for node in built} == {"grad"}
+    assert {node.scope.removeprefix("grad.") for node in built} <= {
+        node.scope for node in forward
+    } | {"grad"}
     root = gradient[0]
     G = to_networkx(root)
     scopes = {G.nodes[n]["scope"] for n in G}
