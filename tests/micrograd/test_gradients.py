@@ -344,3 +344,22 @@ def test_the_gradient_graph_reuses_the_forward_graph():
     nodes = topological_order(dw)
     assert y in nodes  # tanh's rule reads its own result
     assert w in nodes
+
+
+def test_the_readmes_gradient_graph_sizes_are_what_the_engine_builds():
+    from pathlib import Path
+
+    readme = " ".join(Path(__file__).parents[2].joinpath("README.md").read_text().split())
+    model = demo_model(0)
+    loss = demo_loss(model)
+    gradient = grad(loss, model.parameters(), create_graph=True)
+    forward = topological_order(loss)
+    union = {node for g in gradient for node in topological_order(g)}
+    depth = max(analyze(to_networkx(g)).depth for g in gradient)
+    sentence = (
+        f"41 gradients together are a graph of {len(union)} nodes, "
+        f"{len(union - set(forward))} of them new (the rest is the forward graph they read), "
+        f"at most {depth} levels deep, against {len(forward)} nodes and "
+        f"{analyze(to_networkx(loss)).depth} levels for the loss"
+    )
+    assert sentence in readme
