@@ -1,7 +1,7 @@
 """Compiled replay on NumPy: every group of the tape as a few array operations.
 
 ``compile_graph(root, leaves, backend="numpy")`` lays the graph out as the pure-Python tape
-does (``micrograd.tape.lay_out``), then gives each group of nodes with the same operation
+does (``micrograd.layout.lay_out``), then gives each group of nodes with the same operation
 at the same depth one run of slots (``depth_groups``). Here the slots are one float64
 array, and a group runs as a few NumPy calls over its operands' values, gathered by index:
 forward through the operation's array form (``ARRAY_FORWARD``), backward through its
@@ -37,8 +37,8 @@ from types import MappingProxyType
 import numpy as np
 
 from micrograd.engine import Value
+from micrograd.layout import Layout, leaf_numbers
 from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, Op, reads, rule_lambda_source
-from micrograd.tape import Layout, leaf_numbers
 
 __all__ = ["ARRAY_FORWARD", "ARRAY_RULE_FUNCTIONS", "ArrayTape", "array_rule", "depth_groups"]
 
@@ -267,7 +267,7 @@ def depth_groups(layout: Layout) -> tuple[list[DepthGroup], dict[Value, int]]:
     every other node, is alone in the last group. Leaves keep their slots.
 
     >>> from micrograd import Value
-    >>> from micrograd.tape import lay_out
+    >>> from micrograd.layout import lay_out
     >>> a = Value(2.0)
     >>> groups, slot = depth_groups(lay_out((a * a + 1.0) * (a * 3.0), [a]))
     >>> [(op, start, len(nodes)) for op, start, nodes in groups]

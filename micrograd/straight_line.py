@@ -1,6 +1,6 @@
 """A traced graph written out as one straight-line Python function, for the tape.
 
-``replay_source(layout)`` writes the graph laid out by ``micrograd.tape.lay_out`` as the
+``replay_source(layout)`` writes the graph laid out by ``micrograd.layout.lay_out`` as the
 source of a generator function ``replay(leaf_values, frozen)``: a statement per node computes
 its value from its operands' variables, ``yield`` hands back the root's value, then a
 statement per node adds up its gradient from its consumers' contributions (each the
@@ -26,7 +26,7 @@ without changing the numbers:
 - nothing is written for gradients that reach none of the given leaves (inputs, constants).
 
 >>> from micrograd import Value
->>> from micrograd.tape import lay_out
+>>> from micrograd.layout import lay_out
 >>> x, w, b = Value(3.0), Value(2.0), Value(1.0)
 >>> print(replay_source(lay_out((w * x + b).tanh(), [w, b])), end="")
 def replay(leaf_values, frozen):
@@ -50,13 +50,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import CodeType
-from typing import TYPE_CHECKING
 
 from micrograd.engine import Value
+from micrograd.layout import Layout
 from micrograd.ops import OPS, RULE_ARGUMENTS, RULE_FUNCTIONS, rule_reads
-
-if TYPE_CHECKING:  # tape.py imports this module
-    from micrograd.tape import Layout
 
 __all__ = [
     "CACHED_SOURCE_LIMIT",
@@ -292,7 +289,7 @@ def compile_replay(source: str) -> ReplayFunction:
     to about 100 MB of code, until ``forget_compiled()``.
 
     >>> from micrograd import Value
-    >>> from micrograd.tape import lay_out
+    >>> from micrograd.layout import lay_out
     >>> w = Value(3.0)
     >>> replay = compile_replay(replay_source(lay_out(w * w, [w])))
     >>> run = replay([0.5], [])

@@ -21,6 +21,9 @@ zero result (``micrograd.ops.Op``). Writing and compiling the function costs abo
 as 10 to 25 eager passes over the graph, once; a graph of the same shape traced again
 reuses the compiled function, which saves about two thirds of that.
 
+Both backends start from the same slots (``micrograd.layout``, whose ``Layout``, ``lay_out``
+and ``leaf_numbers`` this module re-exports); this module picks one, and neither imports it.
+
 >>> from micrograd import Value
 >>> x, w = Value(3.0), Value(2.0)
 >>> y = (x * w).tanh() + w * w
@@ -40,10 +43,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from micrograd.engine import Value, as_float, topological_order
+from micrograd.engine import Value
+from micrograd.layout import Layout, lay_out, leaf_numbers
 from micrograd.straight_line import compile_replay, replay_source
 
 __all__ = [
@@ -71,20 +74,6 @@ def check_backend(backend: str) -> None:
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-
-
-def leaf_numbers(values: Sequence[float], n_leaves: int, tape: str = "Tape") -> list[float]:
-    """``values`` as floats, checked to be ``n_leaves`` real numbers (for ``tape``'s
-    ``forward()``, named in errors).
-
-    >>> leaf_numbers([1, 2.5], 2)
-    [1.0, 2.5]
-    """
-    if len(values) != n_leaves:
-        raise ValueError(f"expected {n_leaves} leaf values, got {len(values)}")
-    if set(map(type, values)) <= {float}:  # the usual case, checked in C: 10x faster
-        return list(values)
-    return [as_float(v, f"{tape}.forward()") for v in values]
 
 
 class Tape:
@@ -124,55 +113,6 @@ class Tape:
                     "Tape.backward() needs a forward() that ran to the end"
                 ) from None
         return list(self._grads)
-
-
-@dataclass
-class Layout:
-    """A traced graph laid out in slots; made by ``lay_out``. The Python tape names its
-    variables after the slots; the NumPy tape keeps the leaves' and renumbers the rest.
-
-    Slots hold, in order: the given ``leaves`` (a leaf given twice keeps its first slot),
-    the graph's other leaves (``frozen``: inputs and constants, which keep their numbers),
-    then the nodes with operands, in topological ``order``: a node's operands all sit in
-    earlier slots. A leaf given twice, or not used by the graph, still counts a slot of
-    its own in ``n_slots``."""
-
-    root: Value
-    leaves: list[Value]
-    order: list[Value]  # every node, operands before results (topological_order)
-    frozen: list[Value]
-    slot: dict[Value, int]
-    n_slots: int  # len(leaves), then one per other node of the graph
-
-
-def lay_out(root: Value, leaves: Sequence[Value]) -> Layout:
-    """Lay out the graph below ``root`` in slots, with ``leaves`` as its inputs.
-
-    >>> from micrograd import Value
-    >>> a = Value(2.0)
-    >>> layout = lay_out(a * a + 1.0, [a])
-    >>> [(node._op or "leaf", layout.slot[node]) for node in layout.order]
-    [('leaf', 0), ('mul', 2), ('leaf', 1), ('add', 3)]
-    """
-    leaves = list(leaves)
-    for i, leaf in enumerate(leaves):
-        if not isinstance(leaf, Value) or leaf._a is not None:
-            raise ValueError(f"leaves[{i}] must be a leaf Value (no operands), got {leaf!r:.60}")
-    order = topological_order(root)
-
-    slot: dict[Value, int] = {}
-    for i, leaf in enumerate(leaves):
-        slot.setdefault(leaf, i)
-    frozen = [node for node in order if node._a is None and node not in slot]
-    next_slot = len(leaves)
-    for node in frozen:
-        slot[node] = next_slot
-        next_slot += 1
-    for node in order:
-        if node._a is not None:
-            slot[node] = next_slot
-            next_slot += 1
-    return Layout(root, leaves, order, frozen, slot, next_slot)
 
 
 class Replay(Protocol):

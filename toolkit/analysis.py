@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from micrograd.ops import OPS
-from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph
+from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph, strict_json
 
 __all__ = ["DuplicateGroup", "FanOut", "GraphAnalysis", "analyze", "format_analysis"]
 
@@ -82,8 +82,18 @@ class GraphAnalysis:
     largest_duplicate_groups: list[DuplicateGroup]
 
     def to_dict(self) -> dict:
-        """The analysis as plain data, ready for ``json.dumps``."""
-        return dataclasses.asdict(self)
+        """The analysis as strict JSON data (RFC 8259), ready for ``json.dumps``: the
+        ``data`` of a duplicated constant that is not finite is written as the string
+        ``"nan"``, ``"inf"`` or ``"-inf"`` (``toolkit.graph.json_number``), as in graph files.
+
+        >>> from micrograd import Value
+        >>> from toolkit.graph import to_networkx
+        >>> x = Value(1.0, label="x")
+        >>> document = analyze(to_networkx(x * float("inf") + x * float("inf"))).to_dict()
+        >>> [(group["op"], group["data"]) for group in document["largest_duplicate_groups"]]
+        [('', 'inf'), ('mul', 'inf')]
+        """
+        return strict_json(dataclasses.asdict(self))
 
 
 def analyze(G: nx.DiGraph, *, top: int = 5) -> GraphAnalysis:

@@ -6,8 +6,10 @@ operand, from operand to result, keyed and labelled with the operand's position 
 keeps both of its edges, hence a multigraph). ``from_networkx`` rebuilds a live DAG through
 the operation table, recomputing every forward value and checking it bit for bit against
 the stored one. ``save_graph`` / ``load_graph`` go through NetworkX's own writers and
-readers; a file read back and saved again is byte-identical. The format is described in
-``docs/graph-format.md``.
+readers; a file read back and saved again is byte-identical. Node-link files are strict JSON
+(RFC 8259): a non-finite ``data`` or ``grad`` is written as the string ``"nan"``, ``"inf"``
+or ``"-inf"`` (``json_number``), the encoding every JSON document of the toolkit uses
+(``strict_json``). The format is described in ``docs/graph-format.md``.
 
 >>> from micrograd import Value
 >>> x = Value(3.0, label="x")
@@ -46,22 +48,29 @@ __all__ = [
     "LEAF_KINDS",
     "MAX_GRAPH_BYTES",
     "MAX_GRAPH_NODES",
+    "NON_FINITE_STRINGS",
     "READABLE_VERSIONS",
     "GraphFormatError",
     "GraphStructure",
     "check_graph",
     "from_networkx",
+    "json_number",
     "kind_of",
     "load_graph",
     "rebuild_values",
     "save_graph",
+    "strict_json",
     "to_networkx",
 ]
 
 FORMAT_NAME = "micrograd-graph"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-"""Versions ``load_graph`` reads: version 1 has no ``scope``, read as ``""`` everywhere."""
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+"""Versions ``load_graph`` reads: version 1 has no ``scope``, read as ``""`` everywhere;
+versions 1 and 2 write non-finite numbers in node-link JSON as the bare tokens ``NaN``,
+``Infinity`` and ``-Infinity`` (not JSON), version 3 as strings (``NON_FINITE_STRINGS``)."""
+NON_FINITE_STRINGS: dict[str, float] = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+"""How strict JSON holds a non-finite float: the only strings a number may be written as."""
 FORMATS = ("node-link", "graphml")
 LEAF_KINDS = ("parameter", "input", "constant")
 KINDS = (*LEAF_KINDS, "operation")
@@ -75,11 +84,42 @@ MAX_GRAPH_BYTES = 2**30
 MAX_GRAPH_NODES = 5_000_000
 """Files declaring more nodes than this are refused before a graph is built."""
 _REQUIRED = ("kind", "op", "label", "scope", "data")
+_NUMBERS = ("data", "grad")
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 
 
 class GraphFormatError(ValueError):
     """A graph or graph file is not a valid micrograd graph; the message says what and where."""
+
+
+def json_number(value: float) -> float | str:
+    """``value`` as strict JSON holds it: a finite float as itself, a non-finite one as the
+    string ``"nan"``, ``"inf"`` or ``"-inf"`` (``NON_FINITE_STRINGS``).
+
+    >>> json_number(0.5), json_number(float("nan")), json_number(float("-inf"))
+    (0.5, 'nan', '-inf')
+    """
+    if math.isfinite(value):
+        return value
+    return "nan" if value != value else ("inf" if value > 0 else "-inf")
+
+
+def strict_json(value: object) -> object:
+    """``value`` (plain data: dicts, lists, tuples, numbers, text) with every non-finite
+    float replaced by its string (``json_number``) and tuples made lists, so that
+    ``json.dumps(..., allow_nan=False)`` writes it as strict JSON (RFC 8259).
+
+    >>> import json
+    >>> json.dumps(strict_json({"data": (1.0, float("inf")), "op": "log"}), allow_nan=False)
+    '{"data": [1.0, "inf"], "op": "log"}'
+    """
+    if isinstance(value, float):
+        return json_number(value)
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    return value
 
 
 def kind_of(node: Value) -> str:
@@ -377,7 +417,11 @@ def save_graph(
     """Write a ``Value``'s graph (via ``to_networkx``) or a graph to ``path``, atomically.
 
     ``format`` is ``node-link`` (JSON, the default) or ``graphml``. A graph is checked first
-    (``check_graph``), so a file is only written if it can be read back.
+    (``check_graph``), so a file is only written if it can be read back. Node-link files are
+    strict JSON: a non-finite ``data`` or ``grad`` is written as ``"nan"``, ``"inf"`` or
+    ``"-inf"``, and any other non-finite number (in an attribute of the caller's own) raises
+    ``GraphFormatError``. GraphML holds them as the ``double`` values ``nan``, ``inf`` and
+    ``-inf``.
 
     >>> import tempfile, pathlib
     >>> from micrograd import Value
@@ -390,9 +434,24 @@ def save_graph(
         raise ValueError(f"unknown graph format {format!r}; choose {' or '.join(FORMATS)}")
     G = to_networkx(root_or_G) if isinstance(root_or_G, Value) else root_or_G
     check_graph(G)
+    header = (G.graph.get("format"), G.graph.get("version"))
+    if header != (FORMAT_NAME, FORMAT_VERSION):
+        raise GraphFormatError(
+            f"not written: the graph says format {header[0]!r:.40} version {header[1]!r:.40}; "
+            f"files are written as {FORMAT_NAME!r} version {FORMAT_VERSION} "
+            "(graphs from to_networkx or load_graph)"
+        )
     if format == "node-link":
-        document = nx.node_link_data(G, edges="edges")
-        text = json.dumps(document, separators=(",", ":")) + "\n"
+        document = nx.node_link_data(G, edges="edges")  # new dicts: G is left as it is
+        for node in document["nodes"]:
+            for name in _NUMBERS:
+                value = node.get(name)
+                if type(value) is float and not math.isfinite(value):
+                    node[name] = json_number(value)
+        try:
+            text = json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n"
+        except ValueError as error:
+            raise GraphFormatError(f"not written: {error}") from None
     else:
         text = "\n".join([_XML_DECLARATION, *nx.generate_graphml(G)]) + "\n"
     write_text_atomic(path, text)
@@ -439,9 +498,27 @@ def _parse(text: str, max_nodes: int) -> nx.MultiDiGraph:
     raise GraphFormatError("not a graph file: expected node-link JSON or GraphML")
 
 
+class _BareToken:
+    """A ``NaN``, ``Infinity`` or ``-Infinity`` token, as versions 1 and 2 wrote non-finite
+    numbers: a float there, an error in a version 3 file (shown as the token itself)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.value = float(token)
+
+    def __repr__(self) -> str:
+        return self.token
+
+
 def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
+    bare: list[_BareToken] = []
+
+    def bare_token(token: str) -> _BareToken:
+        bare.append(_BareToken(token))
+        return bare[-1]
+
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=bare_token)
     except (ValueError, RecursionError) as error:
         raise GraphFormatError(f"not valid JSON: {_one_line(error)}") from None
     if not isinstance(document, dict):
@@ -463,6 +540,17 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
         if identifier in ids:
             raise GraphFormatError(f"nodes[{i}]: id {identifier} appears twice")
         ids.add(identifier)
+    version = document["graph"].get("version")
+    if version == FORMAT_VERSION and type(version) is int:
+        for node in nodes:
+            _decode_numbers(node)
+        if bare:
+            raise GraphFormatError(
+                f"{bare[0].token} is not JSON; version {FORMAT_VERSION} writes non-finite "
+                'numbers as "nan", "inf" or "-inf"'
+            )
+    elif bare:
+        _replace_bare_tokens(document)
     for i, edge in enumerate(edges):
         if not isinstance(edge, dict):
             raise GraphFormatError(f"edges[{i}]: expected an object, got {edge!r:.40}")
@@ -476,6 +564,44 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
                 f"edges[{i}]: 'key' must be an integer, got {edge.get('key')!r:.40}"
             )
     return nx.node_link_graph(document, edges="edges")
+
+
+def _decode_numbers(node: dict) -> None:
+    """A version 3 node's ``data`` and ``grad`` as floats: ``"nan"``, ``"inf"`` and
+    ``"-inf"`` decoded; other text, a bare ``NaN`` token or a number too large for a float
+    refused (values of other types are left for ``check_graph`` to refuse)."""
+    for name in _NUMBERS:
+        value = node.get(name)
+        if type(value) is str:
+            if value not in NON_FINITE_STRINGS:
+                raise GraphFormatError(
+                    f"node {node['id']!r}: {name!r} must be a number, got {value!r:.40}; "
+                    'a non-finite number is written "nan", "inf" or "-inf"'
+                )
+            node[name] = NON_FINITE_STRINGS[value]
+        elif isinstance(value, _BareToken):
+            raise GraphFormatError(
+                f"node {node['id']!r}: {name!r} is the bare token {value.token}, which is not "
+                'JSON; write "nan", "inf" or "-inf"'
+            )
+        elif type(value) is float and not math.isfinite(value):
+            raise GraphFormatError(
+                f"node {node['id']!r}: {name!r} is a number too large for a float; "
+                'write "inf" or "-inf"'
+            )
+
+
+def _replace_bare_tokens(document: dict) -> None:
+    """Every ``NaN``, ``Infinity`` and ``-Infinity`` token of an older file as its float."""
+    stack: list[dict | list] = [document]
+    while stack:
+        container = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
+            if isinstance(value, _BareToken):
+                container[key] = value.value
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
 
 
 def _parse_graphml(text: str, max_nodes: int) -> nx.MultiDiGraph:
@@ -503,7 +629,8 @@ def _check_header(G: nx.DiGraph) -> None:
     if name != FORMAT_NAME:
         raise GraphFormatError(f"graph attribute 'format' is {name!r:.40}, not {FORMAT_NAME!r}")
     if version not in READABLE_VERSIONS or type(version) is not int:
-        known = " and ".join(map(str, READABLE_VERSIONS))
+        *earlier, last = map(str, READABLE_VERSIONS)
+        known = f"{', '.join(earlier)} and {last}"
         raise GraphFormatError(
             f"graph attribute 'version' is {version!r:.40}; this reader knows {known}"
         )
@@ -512,7 +639,9 @@ def _check_header(G: nx.DiGraph) -> None:
             if "scope" in attributes:
                 raise GraphFormatError("a version 1 graph has no 'scope' attribute")
             attributes["scope"] = ""
-        G.graph["version"] = FORMAT_VERSION
+    # Versions 1 and 2 differ from 3 only in the file (scopes, the JSON of non-finite
+    # numbers): in memory the graph is a version 3 graph.
+    G.graph["version"] = FORMAT_VERSION
 
 
 def _one_line(error: BaseException) -> str:

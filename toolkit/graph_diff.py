@@ -39,7 +39,7 @@ import networkx as nx
 
 from micrograd.ops import OPS
 from toolkit.fingerprint import subgraph_fingerprint
-from toolkit.graph import KINDS, LEAF_KINDS, GraphStructure, check_graph
+from toolkit.graph import KINDS, LEAF_KINDS, GraphStructure, check_graph, strict_json
 from toolkit.scope_analysis import (
     ScopeContents,
     contents_by_scope,
@@ -129,7 +129,7 @@ class GraphDiff:
 
         A non-finite number is written as the string ``"nan"``, ``"inf"`` or ``"-inf"``.
         """
-        return _strict(dataclasses.asdict(self))
+        return strict_json(dataclasses.asdict(self))
 
 
 def change(a: float, b: float) -> float:
@@ -264,17 +264,6 @@ def _largest(changed: dict[Hashable, NodeChange], nodes: list[Hashable]) -> Node
     """The largest of the changes of ``nodes`` (the first of equals), if any changed."""
     found = [changed[node] for node in nodes if node in changed]
     return max(found, key=lambda entry: entry.change) if found else None
-
-
-def _strict(value):
-    """``value`` with every non-finite float replaced by ``"nan"``, ``"inf"`` or ``"-inf"``."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if value != value else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {key: _strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(item) for item in value]
-    return value
 
 
 def format_graph_diff(diff: GraphDiff) -> str:

@@ -88,7 +88,7 @@ def test_mlp_parameters_are_recognisable_by_kind_and_name():
     named = {G.nodes[n]["label"] for n in G if G.nodes[n]["kind"] == "parameter"}
     assert named == {name for name, _ in model.named_parameters()}
     assert "layers.0.neurons.1.w.2" in named
-    assert G.graph == {"format": "micrograd-graph", "version": 2, "root": G.number_of_nodes() - 1}
+    assert G.graph == {"format": "micrograd-graph", "version": 3, "root": G.number_of_nodes() - 1}
 
 
 def test_to_networkx_refuses_what_is_not_a_value():

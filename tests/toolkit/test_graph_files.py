@@ -16,7 +16,14 @@ from micrograd import Value, topological_order
 from micrograd.demo import demo_loss, demo_model
 from tests.micrograd.expressions import EDGES, micrograd_apply, programs, run
 from tests.toolkit.test_graph_export import assert_same_dag
-from toolkit.graph import FORMATS, GraphFormatError, from_networkx, load_graph, save_graph
+from toolkit.graph import (
+    FORMATS,
+    GraphFormatError,
+    from_networkx,
+    load_graph,
+    save_graph,
+    to_networkx,
+)
 
 SUFFIX = {"node-link": ".json", "graphml": ".graphml"}
 
@@ -111,7 +118,12 @@ def remove_edge(document, source, target):
     ("edit", "message"),
     [
         (lambda d: node(d, 2).update(op="sqrt"), "node 2: unknown op 'sqrt'"),
-        (lambda d: node(d, 2).update(data="abc"), "node 2: 'data' must be a number, got 'abc'"),
+        (
+            lambda d: node(d, 2).update(data="abc"),
+            """node 2: 'data' must be a number, got 'abc'; a non-finite number is written "nan",""",
+        ),
+        (lambda d: node(d, 2).update(grad="NaN"), "node 2: 'grad' must be a number, got 'NaN';"),
+        (lambda d: node(d, 2).update(data=["nan"]), r"node 2: 'data' must be a number, got \["),
         (lambda d: node(d, 2).update(grad=True), "node 2: 'grad' must be a number, got True"),
         (lambda d: node(d, 0).pop("kind"), "node 0: missing attribute 'kind'"),
         (lambda d: node(d, 0).pop("data"), "node 0: missing attribute 'data'"),
@@ -145,7 +157,10 @@ def remove_edge(document, source, target):
         (lambda d: d["nodes"][1].update(id=0), r"nodes\[1\]: id 0 appears twice"),
         (lambda d: d["graph"].pop("root"), "graph attribute 'root' is missing"),
         (lambda d: d["graph"].update(root=42), "graph attribute 'root' names 42"),
-        (lambda d: d["graph"].update(version=3), "graph attribute 'version' is 3"),
+        (
+            lambda d: d["graph"].update(version=4),
+            "graph attribute 'version' is 4; this reader knows 1, 2 and 3",
+        ),
         (lambda d: d["graph"].update(format="other"), "graph attribute 'format' is 'other'"),
         (lambda d: d.update(multigraph=False), "expected a directed multigraph"),
         (lambda d: d.update(nodes={}), "'nodes' and 'edges' must be lists"),
@@ -273,11 +288,145 @@ def test_loading_never_evaluates_text(tmp_path):
         load_graph(path)
 
 
-def test_non_finite_values_are_written_as_json_extensions_and_read_back(tmp_path):
-    x = Value(math.inf, label="x")
+# -- non-finite numbers and strict JSON ----------------------------------------------------
+
+
+def strict_json(text: str):
+    """Parse ``text`` as strict JSON (RFC 8259): the NaN and Infinity tokens are refused."""
+
+    def reject(token: str):
+        raise ValueError(f"not strict JSON: {token}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def non_finite_root() -> Value:
+    """A graph holding nan, inf and -inf, in both ``data`` and ``grad``."""
+    big, small = Value(math.inf, label="big"), Value(-math.inf, label="small")
+    total = big + small  # nan
+    root = total * 2.0
+    for node, grad in [(big, -math.inf), (small, math.inf), (total, math.nan), (root, 1.0)]:
+        node.grad = grad
+    return root
+
+
+def test_a_node_link_file_is_strict_json_with_non_finite_numbers_as_strings(tmp_path):
     path = tmp_path / "g.json"
-    save_graph(x - x, path)
-    assert "Infinity" in path.read_text() and "NaN" in path.read_text()
-    rebuilt = from_networkx(load_graph(path))
-    assert math.isnan(rebuilt.data)
-    assert isinstance(load_graph(path), nx.MultiDiGraph)
+    save_graph(non_finite_root(), path)
+    document = strict_json(path.read_text())
+    nodes = {n["label"] or n["op"] or n["kind"]: n for n in document["nodes"]}
+    assert (nodes["big"]["data"], nodes["big"]["grad"]) == ("inf", "-inf")
+    assert (nodes["small"]["data"], nodes["small"]["grad"]) == ("-inf", "inf")
+    assert (nodes["add"]["data"], nodes["add"]["grad"]) == ("nan", "nan")
+    assert (nodes["mul"]["data"], nodes["constant"]["data"]) == ("nan", 2.0)
+    assert document["graph"]["version"] == 3
+
+
+def test_the_reference_loss_with_its_nan_gradients_is_strict_json(tmp_path):
+    path = tmp_path / "g.json"
+    save_graph(reference_loss(), path)
+    grads = [node["grad"] for node in strict_json(path.read_text())["nodes"]]
+    assert "nan" in grads  # the constant exponent of x ** 2 at x < 0, as in torch
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_nan_inf_and_minus_inf_round_trip_through_either_format(tmp_path, file_format):
+    root = non_finite_root()
+    G = to_networkx(root)
+    path = tmp_path / f"g{SUFFIX[file_format]}"
+    save_graph(G, path, format=file_format)
+    loaded = load_graph(path)
+    assert repr(list(loaded.nodes(data=True))) == repr(list(G.nodes(data=True)))
+    assert type(loaded.nodes[0]["data"]) is float
+    again = tmp_path / f"again{SUFFIX[file_format]}"
+    save_graph(loaded, again, format=file_format)
+    assert again.read_bytes() == path.read_bytes()
+    for node in topological_order(root):
+        node.grad = 0.0
+    assert_same_dag(root, from_networkx(loaded))
+
+
+def test_graphml_holds_non_finite_numbers_as_double_values(tmp_path):
+    path = tmp_path / "g.graphml"
+    save_graph(non_finite_root(), path, format="graphml")
+    text = path.read_text()
+    assert 'attr.name="data" attr.type="double"' in text
+    assert all(f">{value}</data>" in text for value in ("nan", "inf", "-inf"))
+    # XML Schema's spellings of the same doubles read back as the same numbers.
+    for python, schema in [(">nan<", ">NaN<"), (">-inf<", ">-INF<"), (">inf<", ">INF<")]:
+        text = text.replace(python, schema)
+    xml_schema = tmp_path / "schema.graphml"
+    xml_schema.write_text(text)
+    assert repr(list(load_graph(xml_schema).nodes(data=True))) == repr(
+        list(load_graph(path).nodes(data=True))
+    )
+
+
+def older_file(tmp_path, root: Value, version: int) -> Path:
+    """``root`` saved as versions 1 and 2 wrote it: non-finite numbers as the bare tokens
+    ``NaN``, ``Infinity`` and ``-Infinity`` (and, in version 1, no scopes)."""
+    path = tmp_path / f"v{version}.json"
+    document = nx.node_link_data(to_networkx(root), edges="edges")
+    document["graph"]["version"] = version
+    if version == 1:
+        for entry in document["nodes"]:
+            del entry["scope"]
+    path.write_text(json.dumps(document, separators=(",", ":")) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_file_with_bare_nan_and_infinity_tokens_still_loads(tmp_path, version):
+    root = non_finite_root()
+    path = older_file(tmp_path, root, version)
+    assert "NaN" in path.read_text() and "-Infinity" in path.read_text()
+    loaded = load_graph(path)
+    expected = to_networkx(root)
+    assert loaded.graph == expected.graph  # read as a version 3 graph
+    if version == 2:
+        assert repr(list(loaded.nodes(data=True))) == repr(list(expected.nodes(data=True)))
+    assert [loaded.nodes[n]["grad"] for n in loaded][:2] == [-math.inf, math.inf]
+    upgraded, current = tmp_path / "upgraded.json", tmp_path / "current.json"
+    save_graph(loaded, upgraded)
+    save_graph(root, current)
+    strict_json(upgraded.read_text())
+    if version == 2:
+        assert upgraded.read_bytes() == current.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"data":"nan"', '"data":NaN', "node 2: 'data' is the bare token NaN, which is not JSON"),
+        ('"grad":"-inf"', '"grad":-Infinity', "node 0: 'grad' is the bare token -Infinity"),
+        ('"data":"inf"', '"data":1e999', "node 0: 'data' is a number too large for a float"),
+        ('"position":0', '"position":NaN', 'NaN is not JSON; version 3 writes .* as "nan"'),
+    ],
+)
+def test_a_version_3_file_with_a_bare_token_is_refused(tmp_path, old, new, message):
+    path = tmp_path / "g.json"
+    save_graph(non_finite_root(), path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(GraphFormatError, match=message):
+        load_graph(path)
+
+
+def test_a_non_finite_number_outside_data_and_grad_is_not_written(tmp_path):
+    G = to_networkx(Value(1.0).exp())
+    G.nodes[0]["weight"] = math.nan
+    path = tmp_path / "g.json"
+    with pytest.raises(GraphFormatError, match="not written: Out of range float values"):
+        save_graph(G, path)
+    assert not path.exists()
+    assert math.isnan(G.nodes[0]["weight"])  # the graph itself is left as it was
+
+
+def test_a_graph_claiming_another_version_is_not_written(tmp_path):
+    G = to_networkx(Value(2.0).exp())
+    G.graph["version"] = 2
+    path = tmp_path / "g.json"
+    with pytest.raises(GraphFormatError, match="says format 'micrograd-graph' version 2"):
+        save_graph(G, path)
+    assert not path.exists()

@@ -8,7 +8,14 @@ import pytest
 
 from micrograd import Value, scope, topological_order
 from micrograd.demo import demo_loss, demo_model
-from toolkit.graph import FORMAT_VERSION, from_networkx, load_graph, save_graph, to_networkx
+from toolkit.graph import (
+    FORMAT_VERSION,
+    NON_FINITE_STRINGS,
+    from_networkx,
+    load_graph,
+    save_graph,
+    to_networkx,
+)
 
 
 def scopes_of(G) -> list[str]:
@@ -52,14 +59,18 @@ def test_an_empty_scope_survives_graphml(tmp_path):
 
 
 def version_1_file(tmp_path, root: Value):
-    """A file as version 1 wrote it: no scope attribute anywhere."""
+    """A file as version 1 wrote it: no scope attribute anywhere, and non-finite numbers (the
+    reference loss has nan gradients) as the bare tokens ``NaN``, ``Infinity``, ``-Infinity``."""
     path = tmp_path / "old.json"
     save_graph(root, path)
     document = json.loads(path.read_text())
     document["graph"]["version"] = 1
     for node in document["nodes"]:
         del node["scope"]
+        for name in ("data", "grad"):
+            node[name] = NON_FINITE_STRINGS.get(node[name], node[name])
     path.write_text(json.dumps(document))
+    assert "NaN" in path.read_text()
     return path
 
 
