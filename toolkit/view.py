@@ -10,14 +10,18 @@ a scope and brings it into view; colour by operation, by scope or by |grad| (log
 drag or arrow keys to pan, wheel or +/- to zoom, ``a`` highlights what the selected node
 depends on and what it feeds, ``f`` fits the graph, ``Escape`` clears.
 
-The layout is computed here, once, for every expansion state, as a compound graph: every
-scope is a rectangle around its children (its child scopes, as rectangles, and its own
-nodes), laid out inside it left to right from leaves to root, each child one column before
-the first child it feeds (so leaves sit beside what they feed), ordered within columns by
-barycentre sweeps (``toolkit.draw``) and centred on one line. Opening a scope shows its
-children at their places; nothing moves. The same graph gives a byte-identical page. The
-page draws on a canvas, only what is in view; zoomed far out, nodes are plain rectangles and
-edges that would look alike on screen are drawn once.
+The layout is a compound graph that reflows with what is open, as in TensorBoard's graph
+view: a closed scope is a compact box of one fixed size (its name, its node count, its most
+common operations) wherever it sits in the hierarchy; an open scope is a frame around its
+children (its child scopes, each one item, and its own nodes) laid out in columns left to
+right. Python computes, once, each item's column and its place in the column, relative to
+the scope holding it: an item sits one column before the first item it feeds (so leaves sit
+beside what they feed), ordered within columns by barycentre sweeps (``toolkit.draw``). The
+page turns that into positions and sizes for the current open scopes, from the innermost
+out (a column is as wide as its widest item, its items stacked and centred), again whenever
+a scope opens or closes, keeping the clicked box where it was on screen. The same graph
+gives a byte-identical page. The page draws on a canvas, only what is in view; zoomed far
+out, nodes are plain rectangles and edges that would look alike on screen are drawn once.
 
 A scope that holds nothing but one child scope is one box with it (``layers.2``, which holds
 only ``layers.2.neurons.0``, opens straight into that neuron's nodes), as in
@@ -45,8 +49,10 @@ The page's automation interface, ``window.microgradView``:
   name, then any label or scope containing the text): selects and reveals a node, or opens
   the scopes around a scope and fits it in view; returns the node id or scope name found,
   or ``null``.
-- ``boxPosition(scope)`` / ``nodePosition(nodeId)``: the centre of a drawn box or node in
-  CSS pixels of the page (``{x, y}``), or ``null`` when it is not drawn.
+- ``boxPosition(scope)`` / ``nodePosition(nodeId)``: where a drawn box or node is, in CSS
+  pixels of the page: ``{x, y, width, height}``, the centre of its part on screen (where a
+  click lands on it) and its whole size on screen; ``null`` when it is not drawn or not on
+  screen.
 - ``colourBy(mode)`` (``"op"``, ``"scope"``, ``"grad"``), ``highlight(on)``, ``fit()``,
   ``panBy(dx, dy)``, ``zoomBy(factor)``, ``drawNow()`` (draws one frame synchronously and
   returns the milliseconds it took, rasterisation included).
@@ -82,10 +88,13 @@ from toolkit.scopes import at_level, depth
 __all__ = ["VIEW_FORMAT", "view", "view_data", "view_html"]
 
 VIEW_FORMAT = "micrograd-view"
-VIEW_VERSION = 1
+VIEW_VERSION = 2
 NODE_WIDTH, NODE_HEIGHT = 132, 40
+SCOPE_WIDTH, SCOPE_HEIGHT = 220, 64
+"""The size of every closed scope's box, at zoom 1."""
 COLUMN_GAP, ROW_GAP = 84, 14
-SCOPE_PADDING, SCOPE_HEADER = 10, 30
+SCOPE_PADDING, SCOPE_HEADER = 12, 32
+"""Inside an open scope: the margin around its children, and the height of its title bar."""
 _NON_FINITE = {math.inf: "inf", -math.inf: "-inf"}
 
 
@@ -133,11 +142,13 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
 
     Per node: ``ids``, ``kind`` (index into ``kinds``), ``op`` (into ``ops``), ``label``,
     ``scope`` (into ``scopeNames``), ``box`` (the innermost scope box holding it, an index
-    into ``boxes``), ``x``, ``y`` (top-left corner), ``data``, ``grad`` (``null`` without
-    gradients). ``edgeEnds`` is flat: operand, result, operand, result, ... by result and
-    position. ``boxes`` lists the scope boxes in pre-order, the whole graph first (name
-    ``""``): ``boxParent``, ``boxAliases`` (the other scope names a box stands for),
-    ``boxRect`` (``x, y, width, height`` flat) and ``boxSize`` (nodes inside).
+    into ``boxes``), ``column`` and ``row`` (its place among the items of that box),
+    ``data``, ``grad`` (``null`` without gradients). ``edgeEnds`` is flat: operand, result,
+    operand, result, ... by result and position. ``boxes`` lists the scope boxes in
+    pre-order, the whole graph first (name ``""``): ``boxParent``, ``boxAliases`` (the other
+    scope names a box stands for), ``boxColumn`` and ``boxRow`` (its place among the items
+    of its parent box) and ``boxSize`` (nodes inside). ``geometry`` holds the sizes the page
+    lays the items out with.
 
     >>> from micrograd import Value, scope
     >>> with scope("square"):
@@ -145,6 +156,8 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
     >>> data = view_data(y)
     >>> data["boxes"], data["box"], data["label"], data["edgeEnds"]
     (['', 'square'], [1, 1, 1], ['x', '', ''], [0, 2, 1, 2])
+    >>> data["column"], data["row"]
+    ([0, 0, 1], [0, 1, 0])
     >>> view_data(Value(-1.0).log())["data"]
     [-1.0, 'nan']
     """
@@ -157,20 +170,25 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
     scope_names = sorted({a["scope"] for a in attributes}, key=natural_order)
     scope_index = {name: i for i, name in enumerate(scope_names)}
     tree = _ScopeTree(scope_names, [a["scope"] for a in attributes])
-    x, y, rectangles = _layout(structure, index, tree)
+    column, row = _layout(structure, index, tree)
+    n = len(nodes)
     has_grad = all("grad" in node_attributes for node_attributes in attributes)
     return {
         "format": VIEW_FORMAT,
         "version": VIEW_VERSION,
-        "nodes": len(nodes),
+        "nodes": n,
         "edges": sum(len(slots) for slots in structure.operands.values()),
         "depth": len(structure.levels) - 1,
         "root": index[structure.root],
         "geometry": {
             "nodeWidth": NODE_WIDTH,
             "nodeHeight": NODE_HEIGHT,
+            "scopeWidth": SCOPE_WIDTH,
+            "scopeHeight": SCOPE_HEIGHT,
             "padding": SCOPE_PADDING,
             "header": SCOPE_HEADER,
+            "columnGap": COLUMN_GAP,
+            "rowGap": ROW_GAP,
         },
         "kinds": list(KINDS),
         "ops": ops,
@@ -181,8 +199,8 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
         "label": [a["label"] for a in attributes],
         "scope": [scope_index[a["scope"]] for a in attributes],
         "box": [tree.box_of_scope[a["scope"]] for a in attributes],
-        "x": x,
-        "y": y,
+        "column": column[:n],
+        "row": row[:n],
         "data": [_number(a["data"]) for a in attributes],
         "grad": [_number(a["grad"]) for a in attributes] if has_grad else None,
         "edgeEnds": [
@@ -194,7 +212,8 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
         "boxes": tree.names,
         "boxParent": tree.parents,
         "boxAliases": tree.aliases,
-        "boxRect": [round(value) for rectangle in rectangles for value in rectangle],
+        "boxColumn": column[n:],
+        "boxRow": row[n:],
         "boxSize": tree.sizes,
     }
 
@@ -260,9 +279,10 @@ def _parent(scope: str) -> str:
 
 def _layout(
     structure: GraphStructure, index: dict[Hashable, int], tree: _ScopeTree
-) -> tuple[list[int], list[int], list[tuple[int, int, int, int]]]:
-    """Every node's top-left corner and every scope box's rectangle (see the module
-    docstring), laid out box by box from the innermost out."""
+) -> tuple[list[int], list[int]]:
+    """Every item's column and row within the box holding it (see the module docstring):
+    the nodes first, then the boxes (``n + box``; the whole graph's box is at column 0,
+    row 0). Time about linear in the graph's size."""
     n, boxes = len(index), len(tree.names)
     box_of = [tree.box_of_scope[structure.attributes[node]["scope"]] for node in index]
     chain: list[list[int]] = [[0]]
@@ -284,8 +304,7 @@ def _layout(
             container, source, target = _link(index[operand], i, box_of, chain, n)
             links[container].append((source, target))
     level_sum, level_count = [0] * boxes, [0] * boxes
-    size: dict[int, tuple[int, int]] = dict.fromkeys(range(n), (NODE_WIDTH, NODE_HEIGHT))
-    place: dict[int, tuple[int, int]] = {}
+    column, row = [0] * (n + boxes), [0] * (n + boxes)
     for b in reversed(range(boxes)):
         level_sum[b] = sum(level[i] for i in own[b]) + sum(level_sum[c - n] for c in inner[b])
         level_count[b] = len(own[b]) + sum(level_count[c - n] for c in inner[b])
@@ -295,21 +314,10 @@ def _layout(
 
         columns, before, after = _box_columns([*own[b], *inner[b]], links[b], mean_level)
         _heights(columns, before, after)  # orders each column in place
-        width, height = _place_columns(columns, size, place)
-        size[n + b] = (width + 2 * SCOPE_PADDING, height + SCOPE_HEADER + SCOPE_PADDING)
-    size[n] = (size[n][0] - 2 * SCOPE_PADDING, size[n][1] - SCOPE_HEADER - SCOPE_PADDING)
-    corner = {n: (0, 0)}
-    for b in range(boxes):
-        left, top = corner[n + b]
-        if b:
-            left, top = left + SCOPE_PADDING, top + SCOPE_HEADER
-        for item in [*own[b], *inner[b]]:
-            dx, dy = place[item]
-            corner[item] = (left + dx, top + dy)
-    x = [round(corner[i][0]) for i in range(n)]
-    y = [round(corner[i][1]) for i in range(n)]
-    rectangles = [(*corner[n + b], *size[n + b]) for b in range(boxes)]
-    return x, y, rectangles
+        for k, items in enumerate(columns):
+            for r, item in enumerate(items):
+                column[item], row[item] = k, r
+    return column, row
 
 
 def _link(
@@ -349,29 +357,6 @@ def _box_columns(
     for item in ranked:
         columns[last - to_end[item]].append(item)
     return columns, before, after
-
-
-def _place_columns(
-    columns: list[list[int]],
-    size: dict[int, tuple[int, int]],
-    place: dict[int, tuple[int, int]],
-) -> tuple[int, int]:
-    """Put each column's items one under the other, centred on the column's middle line,
-    the columns side by side; return the width and height they take."""
-    widths = [max(size[item][0] for item in column) for column in columns]
-    heights = [
-        sum(size[item][1] for item in column) + ROW_GAP * (len(column) - 1) for column in columns
-    ]
-    tallest = max(heights)
-    left = 0
-    for column, width, height in zip(columns, widths, heights):
-        top = (tallest - height) // 2
-        for item in column:
-            item_width, item_height = size[item]
-            place[item] = (left + (width - item_width) // 2, top)
-            top += item_height + ROW_GAP
-        left += width + COLUMN_GAP
-    return left - COLUMN_GAP, tallest
 
 
 def _number(value: float) -> float | str:

@@ -12,7 +12,7 @@ from micrograd import Value, scope
 from micrograd.demo import demo_loss, demo_model
 from toolkit.cli_view import view_command
 from toolkit.graph import load_graph, save_graph, to_networkx
-from toolkit.view import NODE_HEIGHT, NODE_WIDTH, view, view_data, view_html
+from toolkit.view import SCOPE_HEIGHT, SCOPE_WIDTH, view, view_data, view_html
 
 
 def reference_graph():
@@ -78,7 +78,7 @@ def test_the_data_has_one_entry_per_node_and_edges_by_result_and_position():
     G = reference_graph()
     data = view_data(G)
     n = G.number_of_nodes()
-    for name in ("ids", "kind", "op", "label", "scope", "box", "x", "y", "data", "grad"):
+    for name in ("ids", "kind", "op", "label", "scope", "box", "column", "row", "data", "grad"):
         assert len(data[name]) == n, name
     assert (data["nodes"], data["edges"], data["depth"]) == (366, 572, 23)
     assert len(data["edgeEnds"]) == 2 * G.number_of_edges()
@@ -89,7 +89,9 @@ def test_the_data_has_one_entry_per_node_and_edges_by_result_and_position():
             u for u, _, p in sorted(G.in_edges(result, data="position"), key=lambda e: e[2])
         ]
         assert operands == expected
-    assert data["boxes"][0] == "" and len(data["boxRect"]) == 4 * len(data["boxes"])
+    assert data["boxes"][0] == ""
+    for name in ("boxParent", "boxAliases", "boxColumn", "boxRow", "boxSize"):
+        assert len(data[name]) == len(data["boxes"]), name
 
 
 def test_a_scope_holding_only_one_scope_is_one_box_with_it():
@@ -100,46 +102,41 @@ def test_a_scope_holding_only_one_scope_is_one_box_with_it():
     assert "layers.1.neurons.3" in boxes and "layers.2.neurons.0" not in boxes
 
 
-def rectangle(data, b):
-    x, y, w, h = data["boxRect"][4 * b : 4 * b + 4]
-    return x, y, x + w, y + h
-
-
-def inside(inner, outer) -> bool:
-    return (
-        outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and inner[2] <= outer[2]
-        and inner[3] <= outer[3]
-    )
-
-
-def apart(a, b) -> bool:
-    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
-
-
-def test_every_scope_box_holds_its_children_and_nothing_overlaps():
-    data = view_data(reference_graph())
-    items: dict[int, list[tuple]] = {b: [] for b in range(len(data["boxes"]))}
+def items_by_box(data) -> dict[int, list[tuple[int, int]]]:
+    """Every box's items (its own nodes and its child boxes) as (column, row) places."""
+    items: dict[int, list[tuple[int, int]]] = {b: [] for b in range(len(data["boxes"]))}
     for b, parent in enumerate(data["boxParent"]):
         if parent >= 0:
-            items[parent].append(rectangle(data, b))
+            items[parent].append((data["boxColumn"][b], data["boxRow"][b]))
     for i, b in enumerate(data["box"]):
-        x, y = data["x"][i], data["y"][i]
-        items[b].append((x, y, x + NODE_WIDTH, y + NODE_HEIGHT))
-    for b, children in items.items():
-        assert all(inside(child, rectangle(data, b)) for child in children)
-        for k, one in enumerate(children):
-            assert all(apart(one, other) for other in children[k + 1 :])
+        items[b].append((data["column"][i], data["row"][i]))
+    return items
 
 
-def test_results_lie_to_the_right_of_their_operands_within_a_box():
+def test_every_item_of_a_scope_has_its_own_place_in_columns_without_gaps():
+    data = view_data(reference_graph())
+    for b, places in items_by_box(data).items():
+        assert len(set(places)) == len(places), data["boxes"][b]
+        columns: dict[int, list[int]] = {}
+        for column, row in places:
+            columns.setdefault(column, []).append(row)
+        assert sorted(columns) == list(range(len(columns)))
+        assert all(sorted(rows) == list(range(len(rows))) for rows in columns.values())
+
+
+def test_results_lie_in_later_columns_than_their_operands_within_a_box():
     data = view_data(reference_graph())
     ends = data["edgeEnds"]
     for k in range(0, len(ends), 2):
         operand, result = ends[k], ends[k + 1]
         if data["box"][operand] == data["box"][result]:
-            assert data["x"][operand] + NODE_WIDTH < data["x"][result]
+            assert data["column"][operand] < data["column"][result]
+
+
+def test_a_closed_scope_has_one_size_whatever_it_holds():
+    geometry = view_data(reference_graph())["geometry"]
+    assert (geometry["scopeWidth"], geometry["scopeHeight"]) == (SCOPE_WIDTH, SCOPE_HEIGHT)
+    assert geometry["header"] + geometry["padding"] < SCOPE_HEIGHT
 
 
 def test_view_writes_a_page_for_a_value(tmp_path):

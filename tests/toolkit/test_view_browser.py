@@ -10,7 +10,7 @@ from micrograd import Value, scope
 from micrograd.demo import demo_loss, demo_model
 from toolkit.draw_scopes import collapse
 from toolkit.graph import check_graph, to_networkx
-from toolkit.view import view
+from toolkit.view import view, view_data
 
 
 def reference_graph():
@@ -169,7 +169,7 @@ def test_non_finite_numbers_show_as_such(non_finite):
 def test_the_page_draws_a_picture_that_is_not_blank(reference, tmp_path):
     _, page = reference
     page.call("collapseAll")
-    page.call("expand", "layers.0")
+    page.call("expand", "layers.0.neurons.2")
     page.call("select", 40)
     page.call("colourBy", "op")
     page.call("fit")
@@ -178,3 +178,82 @@ def test_the_page_draws_a_picture_that_is_not_blank(reference, tmp_path):
     page.page.screenshot(path=str(path))
     pixels = imread(path)
     assert pixels.shape[0] > 400 and pixels[..., :3].var() > 0.01
+
+
+def test_a_closed_scope_has_the_compact_size_whatever_it_holds(reference):
+    _, page = reference
+    page.call("collapseAll")
+    page.call("fit")
+    page.call("zoomBy", 0.35)
+    closed = {name: page.call("boxPosition", name) for name in ("data", "layers", "loss")}
+    sizes = {(round(p["width"], 3), round(p["height"], 3)) for p in closed.values()}
+    assert len(sizes) == 1, closed  # 12, 333 and 21 nodes: one size
+    width, height = closed["data"]["width"], closed["data"]["height"]
+    assert width / height == pytest.approx(220 / 64, rel=1e-3)
+    page.call("expand", "layers")
+    grown = page.call("boxPosition", "layers")
+    assert grown["width"] > 2 * width and grown["height"] > height
+    inner = page.call("boxPosition", "layers.1")  # 164 nodes inside, shown closed
+    assert (inner["width"], inner["height"]) == pytest.approx((width, height))
+    loss = page.call("boxPosition", "loss")
+    assert (loss["width"], loss["height"]) == pytest.approx((width, height))
+    assert loss["x"] > closed["loss"]["x"] + width  # pushed right by the grown box
+    page.call("collapse", "layers")
+    assert page.call("boxPosition", "loss") == pytest.approx(closed["loss"])
+
+
+def test_clicking_a_box_keeps_it_in_view_and_its_bar_closes_it(reference):
+    _, page = reference
+    page.call("collapseAll")
+    page.call("fit")
+    before = page.call("boxPosition", "layers")
+    page.page.mouse.click(before["x"], before["y"])
+    after = page.call("boxPosition", "layers")
+    assert after is not None and after["width"] > before["width"]
+    left, top = after["x"] - after["width"] / 2, after["y"] - after["height"] / 2
+    assert left > 0 and top > 0  # its top-left corner, where its title bar starts, is on screen
+    page.page.mouse.click(left + 40, top + 8)  # on the open scope's title bar
+    assert page.call("state")["expanded"] == []
+
+
+def test_fully_expanded_every_box_holds_its_children_and_nothing_overlaps(reference):
+    G, page = reference
+    data = view_data(G)
+    page.call("expandAll")
+    page.call("fit")
+
+    def rectangle(position):
+        x, y, w, h = position["x"], position["y"], position["width"], position["height"]
+        return x - w / 2, y - h / 2, x + w / 2, y + h / 2
+
+    boxes = {
+        b: rectangle(page.call("boxPosition", name))
+        for b, name in enumerate(data["boxes"])
+        if b > 0
+    }
+    children: dict[int, list[tuple]] = {b: [] for b in range(len(data["boxes"]))}
+    for b, parent in enumerate(data["boxParent"]):
+        if parent >= 0:
+            children[parent].append(boxes[b])
+    for node, b in zip(data["ids"], data["box"]):
+        children[b].append(rectangle(page.call("nodePosition", node)))
+    slack = 0.01
+    for b, items in children.items():
+        if b > 0:
+            outer = boxes[b]
+            assert all(
+                outer[0] - slack <= x0
+                and outer[1] - slack <= y0
+                and x1 <= outer[2] + slack
+                and y1 <= outer[3] + slack
+                for x0, y0, x1, y1 in items
+            ), data["boxes"][b]
+        for k, one in enumerate(items):
+            for other in items[k + 1 :]:
+                assert (
+                    one[2] <= other[0] + slack
+                    or other[2] <= one[0] + slack
+                    or one[3] <= other[1] + slack
+                    or other[3] <= one[1] + slack
+                ), data["boxes"][b]
+    page.call("collapseAll")

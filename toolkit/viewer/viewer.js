@@ -1,15 +1,21 @@
-// The micrograd graph viewer: draws a graph whose layout was computed in Python (toolkit/view.py)
-// on a canvas, collapsed by scope, and exposes window.microgradView for scripts and tests.
+// The micrograd graph viewer: draws a graph on a canvas, collapsed by scope, and exposes
+// window.microgradView for scripts and tests. Python (toolkit/view.py) gives every item (a node,
+// or a child scope) its column and row inside the scope holding it; this script turns them into
+// positions and sizes for the scopes that are open, again whenever one opens or closes.
 (function () {
   "use strict";
 
   const DATA = JSON.parse(document.getElementById("graph-data").textContent);
   const N = DATA.nodes;
-  const NW = DATA.geometry.nodeWidth;
-  const NH = DATA.geometry.nodeHeight;
-  const HEADER = DATA.geometry.header;
-  const X = Float64Array.from(DATA.x);
-  const Y = Float64Array.from(DATA.y);
+  const GEOMETRY = DATA.geometry;
+  const NW = GEOMETRY.nodeWidth;
+  const NH = GEOMETRY.nodeHeight;
+  const SW = GEOMETRY.scopeWidth;
+  const SH = GEOMETRY.scopeHeight;
+  const HEADER = GEOMETRY.header;
+  const PAD = GEOMETRY.padding;
+  const COLUMN_GAP = GEOMETRY.columnGap;
+  const ROW_GAP = GEOMETRY.rowGap;
   const KIND = Uint8Array.from(DATA.kind);
   const OP = Uint16Array.from(DATA.op);
   const BOX = Int32Array.from(DATA.box);
@@ -17,7 +23,11 @@
   const E = ENDS.length / 2;
   const B = DATA.boxes.length;
   const PARENT = Int32Array.from(DATA.boxParent);
-  const RECT = Float64Array.from(DATA.boxRect);
+  // Positions for the current expansion state (see layout()): nodes' top-left corners, and boxes'
+  // rectangles (x, y, width, height flat; box 0 is the whole graph).
+  const X = new Float64Array(N);
+  const Y = new Float64Array(N);
+  const RECT = new Float64Array(4 * B);
   const NONFINITE = { nan: NaN, inf: Infinity, "-inf": -Infinity };
   const SYMBOLS = { add: "+", sub: "\u2212", mul: "\u00d7", div: "\u00f7", pow: "^", neg: "\u2212x" };
 
@@ -69,6 +79,153 @@
   const dataOf = (i) => DATA.data[i];
   const gradOf = (i) => (DATA.grad ? DATA.grad[i] : null);
 
+  // ---- items of each box, by column and row -------------------------------------------------
+
+  // An item is a node i, or a box b as N + b. Each box's items, ordered by column then row.
+  const COLUMN = Int32Array.from([...DATA.column, ...DATA.boxColumn]);
+  const ROW = Int32Array.from([...DATA.row, ...DATA.boxRow]);
+  const itemStart = new Int32Array(B + 1);
+  for (let i = 0; i < N; i++) itemStart[BOX[i] + 1]++;
+  for (let b = 1; b < B; b++) itemStart[PARENT[b] + 1]++;
+  for (let b = 0; b < B; b++) itemStart[b + 1] += itemStart[b];
+  const itemList = new Int32Array(N + B - 1);
+  {
+    const next = itemStart.slice(0, B);
+    for (let i = 0; i < N; i++) itemList[next[BOX[i]]++] = i;
+    for (let b = 1; b < B; b++) itemList[next[PARENT[b]]++] = N + b;
+    const order = (p, q) => COLUMN[p] - COLUMN[q] || ROW[p] - ROW[q];
+    for (let b = 0; b < B; b++) itemList.subarray(itemStart[b], itemStart[b + 1]).sort(order);
+  }
+
+  // ---- layout ----------------------------------------------------------------------------
+
+  const boxWidth = new Float64Array(B);
+  const boxHeight = new Float64Array(B);
+  const itemWidth = (k) => (k < N ? NW : boxWidth[k - N]);
+  const itemHeight = (k) => (k < N ? NH : boxHeight[k - N]);
+
+  // Where each item sits in the box holding it, relative to the box's top-left corner: set when
+  // the box is measured, used when it is placed.
+  const relX = new Float64Array(N + B);
+  const relY = new Float64Array(N + B);
+  const BAND_GAP = 3 * ROW_GAP;
+  const ASPECT = 1.6; // wrapping aims at boxes this much wider than tall, like a screen
+
+  // Box b's columns as {start, end, w, h}: its items itemList[start .. end), its width and height.
+  function columnsOf(b) {
+    const columns = [], end = itemStart[b + 1];
+    for (let k = itemStart[b]; k < end;) {
+      const column = COLUMN[itemList[k]];
+      let j = k;
+      while (j < end && COLUMN[itemList[j]] === column) j++;
+      columns.push(...wrapColumn(k, j));
+      k = j;
+    }
+    return columns;
+  }
+
+  function piece(start, end) {
+    let w = 0, h = -ROW_GAP;
+    for (let k = start; k < end; k++) {
+      w = Math.max(w, itemWidth(itemList[k]));
+      h += itemHeight(itemList[k]) + ROW_GAP;
+    }
+    return { start, end, w, h };
+  }
+
+  // A column holding open scopes that is far taller than wide (16 open neurons, one under the
+  // other) is cut into columns side by side, of about equal heights. Columns of nodes stay whole,
+  // so that arrows still run from one column to the next.
+  function wrapColumn(start, end) {
+    const whole = piece(start, end);
+    let holdsOpen = false;
+    for (let k = start; k < end && !holdsOpen; k++) holdsOpen = itemList[k] >= N && open[itemList[k] - N] === 1;
+    const parts = Math.round(Math.sqrt(whole.h / (whole.w * ASPECT)));
+    if (!holdsOpen || parts < 2) return [whole];
+    const pieces = [], target = whole.h / parts;
+    let from = start, height = 0;
+    for (let k = start; k < end; k++) {
+      const h = itemHeight(itemList[k]);
+      if (k > from && height + h / 2 > target && pieces.length < parts - 1) {
+        pieces.push(piece(from, k));
+        from = k;
+        height = 0;
+      }
+      height += h + ROW_GAP;
+    }
+    pieces.push(piece(from, end));
+    return pieces;
+  }
+
+  // Columns far wider in all than tall (a long chain of additions) are cut into bands of about
+  // equal widths, one under the other, read like lines of text.
+  function wrapBands(columns) {
+    let width = -COLUMN_GAP, height = 0;
+    for (const c of columns) { width += c.w + COLUMN_GAP; height = Math.max(height, c.h); }
+    const bands = Math.round(Math.sqrt(width / (Math.max(height, SH) * ASPECT)));
+    if (bands < 2 || columns.length < 2 * bands) return [columns];
+    const result = [[]], target = width / bands;
+    let used = 0;
+    for (const c of columns) {
+      if (used > 0 && used + c.w / 2 > target && result.length < bands) { result.push([]); used = 0; }
+      result[result.length - 1].push(c);
+      used += c.w + COLUMN_GAP;
+    }
+    return result;
+  }
+
+  // An open box's size, and where its items sit in it: its columns side by side (in bands when
+  // wrapped), each centred on its band's middle line, each item centred in its column, in a frame
+  // with a title bar (the whole graph, box 0, has no frame).
+  function measure(b) {
+    const frame = b > 0 ? 1 : 0;
+    let top = frame * (HEADER + PAD), widest = 0;
+    for (const band of wrapBands(columnsOf(b))) {
+      const bandHeight = Math.max(...band.map((c) => c.h));
+      let left = frame * PAD;
+      for (const c of band) {
+        let y = top + (bandHeight - c.h) / 2;
+        for (let k = c.start; k < c.end; k++) {
+          const item = itemList[k];
+          relX[item] = left + (c.w - itemWidth(item)) / 2;
+          relY[item] = y;
+          y += itemHeight(item) + ROW_GAP;
+        }
+        left += c.w + COLUMN_GAP;
+      }
+      widest = Math.max(widest, left - COLUMN_GAP);
+      top += bandHeight + BAND_GAP;
+    }
+    boxWidth[b] = widest + frame * PAD;
+    boxHeight[b] = top - BAND_GAP + frame * PAD;
+  }
+
+  function place(b) {
+    const x = RECT[4 * b], y = RECT[4 * b + 1];
+    for (let k = itemStart[b]; k < itemStart[b + 1]; k++) {
+      const item = itemList[k];
+      if (item < N) {
+        X[item] = x + relX[item];
+        Y[item] = y + relY[item];
+      } else {
+        const c = item - N;
+        RECT[4 * c] = x + relX[item]; RECT[4 * c + 1] = y + relY[item];
+        RECT[4 * c + 2] = boxWidth[c]; RECT[4 * c + 3] = boxHeight[c];
+      }
+    }
+  }
+
+  // Sizes from the innermost box out (children follow their parent in pre-order), then positions
+  // from the whole graph in. Boxes inside a closed box are skipped.
+  function layout() {
+    for (let b = B - 1; b >= 0; b--) {
+      if (boxShown[b] === b) { boxWidth[b] = SW; boxHeight[b] = SH; }
+      else if (boxShown[b] === -1) measure(b);
+    }
+    RECT[0] = 0; RECT[1] = 0; RECT[2] = boxWidth[0]; RECT[3] = boxHeight[0];
+    for (let b = 0; b < B; b++) if (boxShown[b] === -1) place(b);
+  }
+
   // ---- expansion state and what it shows -------------------------------------------------
 
   const open = new Uint8Array(B);
@@ -100,6 +257,7 @@
       if (boxShown[b] === b) closedBoxes.push(b);
       else if (boxShown[b] === -1) openFrames.push(b);
     }
+    layout();
     deriveArrows();
     bucketNodes();
   }
@@ -136,13 +294,41 @@
     const curved = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       const from = rectOf(source[k]), to = rectOf(target[k]);
-      geometry.set(arrowEnds(from, to), 4 * k);
       curved[k] = from[0] + from[2] <= to[0] ? 1 : 0;
+    }
+    const leave = ports(source, target, curved), enter = ports(target, source, curved);
+    for (let k = 0; k < n; k++) {
+      const from = rectOf(source[k]), to = rectOf(target[k]);
+      const ends = curved[k] ? [from[0] + from[2], leave[k], to[0], enter[k]] : arrowEnds(from, to);
+      geometry.set(ends, 4 * k);
     }
     arrows = {
       n, source: Int32Array.from(source), target: Int32Array.from(target),
       count: Int32Array.from(count), lit: Uint8Array.from(litFlags), geometry, curved,
     };
+  }
+
+  // The height at which each arrow leaves (or enters) the element at its own end: the middle, but
+  // a closed box spreads the arrows running right from (into) it along its side, in the order of
+  // the elements at their other ends, so that they and their counts do not lie on each other.
+  function ports(own, other, forward) {
+    const y = new Float64Array(own.length);
+    const sides = new Map();
+    for (let k = 0; k < own.length; k++) {
+      const r = rectOf(own[k]);
+      y[k] = r[1] + r[3] / 2;
+      if (own[k] < N || !forward[k]) continue;
+      if (!sides.has(own[k])) sides.set(own[k], []);
+      sides.get(own[k]).push(k);
+    }
+    const middle = (element) => { const r = rectOf(element); return r[1] + r[3] / 2; };
+    for (const [element, list] of sides) {
+      if (list.length < 2) continue;
+      const r = rectOf(element);
+      list.sort((p, q) => middle(other[p]) - middle(other[q]) || other[p] - other[q]);
+      list.forEach((k, j) => { y[k] = r[1] + (r[3] * (j + 1)) / (list.length + 1); });
+    }
+    return y;
   }
 
   function edgeLit(u, v) {
@@ -317,17 +503,62 @@
     canvas.height = Math.round(height * ratio);
   }
 
-  function fitRect(x, y, w, h, most) {
+  // The part of the canvas a fitted picture goes in: clear of the legend, when it is open.
+  function clearArea() {
     const margin = 40;
-    const scale = Math.min((width - 2 * margin) / Math.max(w, 1), (height - 2 * margin) / Math.max(h, 1));
+    const area = { left: margin, top: margin, right: width - margin, bottom: height - margin };
+    const legend = $("legend-box");
+    if (legend && legend.open) {
+      const stage = canvas.getBoundingClientRect(), box = legend.getBoundingClientRect();
+      const right = box.right - stage.left + 16;
+      if (width - right - margin > 0.6 * (width - 2 * margin)) area.left = right;
+    }
+    return area;
+  }
+
+  function fitRect(x, y, w, h, most) {
+    const area = clearArea();
+    const across = area.right - area.left, down = area.bottom - area.top;
+    const scale = Math.min(across / Math.max(w, 1), down / Math.max(h, 1));
     camera.scale = Math.min(scale, most || 1.5);
-    camera.x = x + w / 2 - width / 2 / camera.scale;
-    camera.y = y + h / 2 - height / 2 / camera.scale;
+    camera.x = x + w / 2 - (area.left + across / 2) / camera.scale;
+    camera.y = y + h / 2 - (area.top + down / 2) / camera.scale;
   }
 
   function fit() {
     fitRect(RECT[0], RECT[1], RECT[2], RECT[3]);
     requestDraw();
+  }
+
+  // Runs change() (which opens or closes scopes) keeping box b's top-left corner where it was on
+  // screen, or, when b is inside a closed box, that box's.
+  function keepingPlace(b, change) {
+    const anchor = b > 0 && boxShown[b] >= 0 ? boxShown[b] : b;
+    const before = anchor > 0 ? screenRect(anchor) : null;
+    change();
+    if (!before || (boxShown[anchor] !== anchor && boxShown[anchor] !== -1)) return;
+    camera.x = RECT[4 * anchor] - before.x / camera.scale;
+    camera.y = RECT[4 * anchor + 1] - before.y / camera.scale;
+  }
+
+  // After a click opened box b: zoom out (down to a floor where nodes still read as boxes) and
+  // pan just enough that as much of it as fits is on screen, its top-left corner first.
+  function bringIntoView(b) {
+    const margin = 24, floor = 0.3;
+    const w = RECT[4 * b + 2], h = RECT[4 * b + 3];
+    const r = screenRect(b);
+    const fits = Math.min((width - 2 * margin) / w, (height - 2 * margin) / h);
+    const scale = fits >= camera.scale ? camera.scale : Math.max(fits, Math.min(camera.scale, floor));
+    const sx = clampInto(r.x, w * scale, width, margin), sy = clampInto(r.y, h * scale, height, margin);
+    camera.scale = scale;
+    camera.x = RECT[4 * b] - sx / scale;
+    camera.y = RECT[4 * b + 1] - sy / scale;
+  }
+
+  // Where a span of the given size starting at start goes on a screen of size room: where it is
+  // if it fits there, else moved back just enough, but never starting before the margin.
+  function clampInto(start, size, room, margin) {
+    return Math.max(margin, Math.min(start, room - margin - size));
   }
 
   function zoomAt(factor, sx, sy) {
@@ -393,7 +624,7 @@
       ctx.fillStyle = boxDepth[b] % 2 ? "rgba(110, 100, 170, 0.045)" : "rgba(110, 100, 170, 0.07)";
       ctx.fillRect(x, y, w, h);
       ctx.fillStyle = colourMode === "scope" ? scopeColours[b] : "rgba(110, 100, 170, 0.16)";
-      ctx.fillRect(x, y, w, Math.min(HEADER - 6, h));
+      ctx.fillRect(x, y, w, HEADER);
       ctx.lineWidth = 1.2 / s;
       ctx.strokeStyle = "#8c84b8";
       ctx.strokeRect(x, y, w, h);
@@ -405,21 +636,45 @@
     const g = arrows.geometry;
     const passes = lineageOn && selected >= 0 ? [0, 1] : [-1];
     // Far out, an edge shorter than two pixels hides under the nodes it joins, and edges whose
-    // ends fall in the same 2-pixel cells look like one: draw one of each.
+    // ends fall in the same 2-pixel cells look like one: draw one of each. Nearer, the same goes
+    // for edges that only pass through the window, both ends off screen. An edge longer than the
+    // window is a straight line, drawn only when it crosses the window.
     const shortest = detail === 0 ? 2 / s : 0;
-    const seen = detail === 0 ? segmentTable() : null;
+    const longest = Math.max(width, height) / s;
+    const seen = segmentTable();
+    let crossing = 0;
     for (const pass of passes) {
       for (const heavy of [0, 1]) {
+        ctx.globalAlpha = pass === 0 ? 0.12 : 1;
+        ctx.strokeStyle = pass === 1 ? "#d9480f" : heavy ? "#5c5f8a" : "rgba(95, 100, 125, 0.6)";
+        ctx.lineWidth = (heavy ? 2.2 : detail ? 1.1 : 0.7) / s;
         ctx.beginPath();
+        let inPath = 0;
         for (let k = 0; k < arrows.n; k++) {
+          // Many crossing lines make one path slow to fill: stroke them in batches.
+          if (inPath === 256) { ctx.stroke(); ctx.beginPath(); inPath = 0; }
           if (pass !== -1 && arrows.lit[k] !== pass) continue;
           const isHeavy = arrows.source[k] >= N || arrows.target[k] >= N;
           if (isHeavy !== !!heavy) continue;
           const x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
           if (Math.max(x0, x1) < view.left || Math.min(x0, x1) > view.right) continue;
           if (Math.max(y0, y1) < view.top || Math.min(y0, y1) > view.bottom) continue;
-          if (Math.abs(x1 - x0) + Math.abs(y1 - y0) < shortest && !arrows.lit[k]) continue;
-          if (seen && pass !== 0 && !firstInCells(seen, x0, y0, x1, y1, view, s)) continue;
+          const length = Math.abs(x1 - x0) + Math.abs(y1 - y0);
+          if (length < shortest && !arrows.lit[k]) continue;
+          const long = length > longest;
+          if (long) {
+            // Only its part in the window, drawn once for all the parts that look alike.
+            if (!clipToView(x0, y0, x1, y1, view)) continue;
+            const [a, b, c, d] = clip;
+            if (pass !== 0 && !arrows.lit[k] && (crossing >= MOST_CROSSING || !firstInCells(seen, a, b, c, d, view, s, 8))) continue;
+            crossing++;
+            ctx.moveTo(a, b);
+            ctx.lineTo(c, d);
+            inPath++;
+            continue;
+          }
+          const passing = detail === 0 || (!inside(view, x0, y0) && !inside(view, x1, y1));
+          if (passing && pass !== 0 && !firstInCells(seen, x0, y0, x1, y1, view, s)) continue;
           ctx.moveTo(x0, y0);
           if (detail > 0 && arrows.curved[k] && x1 > x0) {
             const mx = (x0 + x1) / 2;
@@ -427,15 +682,37 @@
           } else {
             ctx.lineTo(x1, y1);
           }
+          inPath++;
         }
-        ctx.globalAlpha = pass === 0 ? 0.12 : 1;
-        ctx.strokeStyle = pass === 1 ? "#d9480f" : heavy ? "#5c5f8a" : "rgba(95, 100, 125, 0.6)";
-        ctx.lineWidth = (heavy ? 2.2 : detail ? 1.1 : 0.7) / s;
         ctx.stroke();
       }
     }
     ctx.globalAlpha = 1;
     if (detail === 2) drawArrowHeads(view, s);
+  }
+
+  const inside = (v, x, y) => x >= v.left && x <= v.right && y >= v.top && y <= v.bottom;
+
+  // Lines longer than the window cost a frame its time by the pixels they cover: at most this
+  // many are drawn (those that differ on screen by 8 pixels or more), which reads the same.
+  const MOST_CROSSING = 400;
+
+  // The part of the segment from (x0, y0) to (x1, y1) inside the window, grown by a margin, put
+  // in clip (Liang-Barsky); false when there is none.
+  const clip = new Float64Array(4);
+  function clipToView(x0, y0, x1, y1, v) {
+    const m = (v.right - v.left) * 0.02;
+    const dx = x1 - x0, dy = y1 - y0;
+    let low = 0, high = 1;
+    const sides = [[-dx, x0 - v.left + m], [dx, v.right + m - x0], [-dy, y0 - v.top + m], [dy, v.bottom + m - y0]];
+    for (const [p, q] of sides) {
+      if (p === 0) { if (q < 0) return false; continue; }
+      const t = q / p;
+      if (p < 0) low = Math.max(low, t); else high = Math.min(high, t);
+      if (low > high) return false;
+    }
+    clip[0] = x0 + low * dx; clip[1] = y0 + low * dy; clip[2] = x0 + high * dx; clip[3] = y0 + high * dy;
+    return true;
   }
 
   function drawArrowHeads(view, s) {
@@ -517,9 +794,9 @@
 
   // Open addressing on the cells of both ends, cells the larger the longer the edge (a long
   // edge moved by a few pixels at its ends looks the same); false when that pair was drawn.
-  function firstInCells(table, x0, y0, x1, y1, view, s) {
+  function firstInCells(table, x0, y0, x1, y1, view, s, fixed) {
     const length = (Math.abs(x1 - x0) + Math.abs(y1 - y0)) * s;
-    const cell = length < 256 ? 2 : 2 << Math.min(6, Math.floor(Math.log2(length / 128)));
+    const cell = fixed || (length < 256 ? 2 : 2 << Math.min(6, Math.floor(Math.log2(length / 128))));
     const clamp = (v) => Math.max(-32000, Math.min(32000, Math.floor(v)));
     const a = clamp(((x0 - view.left) * s) / cell), b = clamp(((y0 - view.top) * s) / cell);
     const c = clamp(((x1 - view.left) * s) / cell), d = clamp(((y1 - view.top) * s) / cell) * 8 + Math.log2(cell);
@@ -588,73 +865,76 @@
     ctx.strokeRect(x - grow, y - grow, w + 2 * grow, h + 2 * grow);
   }
 
-  // Scope names are drawn at a fixed size on screen, so that a big box reads from afar.
-  let frameTitles = []; // where each open scope's title was drawn on screen: a click closes it
+  // An open scope's title sits in its title bar, at a size that fits the bar; when the bar is
+  // too thin to read, the innermost open scopes (those with no open scope inside) get their name
+  // in the middle instead. A closed box's title, node count and most common operations sit inside
+  // it, at a size that follows the zoom within limits.
+  let hasOpenChild = new Uint8Array(B);
 
   function drawBoxTitles(view, s) {
     ctx.textAlign = "left";
-    ctx.textBaseline = "top";
-    frameTitles = [];
+    ctx.textBaseline = "middle";
+    hasOpenChild = new Uint8Array(B);
+    for (const b of openFrames) hasOpenChild[PARENT[b]] = 1;
     for (const b of openFrames) {
       const r = screenRect(b);
-      // A frame whose top is off screen keeps quiet: its title would sit on its children's.
-      if (!visibleOnScreen(r) || r.w < 60 || r.h < 24 || (r.y < 0 && HEADER * s < 16)) continue;
-      ctx.font = "600 12px system-ui, sans-serif";
-      const text = `\u25be ${DATA.boxes[b]}   ${DATA.boxSize[b].toLocaleString("en")} nodes`;
-      const left = Math.max(r.x, 0) + 6, room = r.x + r.w - left - 6;
-      const w = Math.min(ctx.measureText(text).width + 8, room);
-      const top = HEADER * s >= 16 ? r.y + (HEADER * s - 16) / 2 : Math.max(r.y, 0) + 2;
-      if (HEADER * s < 16) textBackdrop(left - 4, top - 1, w, 16);
-      ctx.fillStyle = "#3d2f86";
-      clipped(text, left, top + 1, room);
-      frameTitles.push({ x: left - 4, y: top - 1, w, h: 16, b });
+      if (!visibleOnScreen(r)) continue;
+      if (HEADER * s >= 14) frameTitleInBar(b, r, s);
+      else if (!hasOpenChild[b] && r.w >= 100 && r.h >= 40) frameTitleInMiddle(b, r);
     }
     for (const b of closedBoxes) {
       const r = screenRect(b);
-      if (!visibleOnScreen(r)) continue;
-      if (r.w >= 90 && r.h >= 20) boxTitleInside(b, r);
-      else if (r.h >= 90 && r.w >= 14) boxTitleAlong(b, r);
-      else if (r.w >= 40) boxTitleAbove(b, r);
+      if (visibleOnScreen(r) && r.w >= 60 && r.h >= 14) boxTitleInside(b, r, s);
     }
   }
 
-  function boxTitleInside(b, r) {
-    const left = Math.max(r.x, 0) + 8, room = r.x + r.w - left - 6;
-    let line = Math.max(r.y, 0) + 6;
-    if (colourMode === "grad") textBackdrop(left - 3, line - 2, Math.min(room, 230), Math.min(r.h - 6, 50));
-    ctx.font = "600 13px system-ui, sans-serif";
-    ctx.fillStyle = "#2b1d6e";
-    clipped(`\u25b8 ${DATA.boxes[b]}`, left, line, room);
-    line += 17;
-    if (line + 12 > r.y + r.h) return;
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.fillStyle = "#4a4560";
-    clipped(`${DATA.boxSize[b].toLocaleString("en")} nodes`, left, line, room);
-    line += 15;
-    if (line + 12 > r.y + r.h) return;
-    clipped(boxSummary(b), left, line, room);
+  // A box's name, short inside an open scope whose title bar names the rest.
+  function shortName(b) {
+    const name = DATA.boxes[b], outer = DATA.boxes[PARENT[b]];
+    return PARENT[b] > 0 && name.startsWith(outer + ".") ? name.slice(outer.length + 1) : name;
   }
 
-  // A tall, narrow box gets its title written upwards along its left side.
-  function boxTitleAlong(b, r) {
-    ctx.save();
-    ctx.translate(r.x + Math.min(r.w / 2 - 7, 6), Math.min(r.y + r.h, height) - 8);
-    ctx.rotate(-Math.PI / 2);
-    ctx.font = "600 12px system-ui, sans-serif";
-    ctx.fillStyle = "#2b1d6e";
-    const room = Math.min(r.y + r.h, height) - Math.max(r.y, 0) - 16;
-    clipped(`\u25b8 ${DATA.boxes[b]} \u00b7 ${DATA.boxSize[b].toLocaleString("en")} nodes`, 0, 0, room);
-    ctx.restore();
+  const frameTitle = (b) => `\u25be ${shortName(b)}   ${DATA.boxSize[b].toLocaleString("en")} nodes`;
+
+  function frameTitleInBar(b, r, s) {
+    const size = Math.min(13 * Math.max(0.8, Math.min(1.5, s)), HEADER * s * 0.58);
+    ctx.font = `600 ${size.toFixed(1)}px system-ui, sans-serif`;
+    ctx.fillStyle = "#3d2f86";
+    const left = Math.max(r.x, 0) + 8;
+    clipped(frameTitle(b), left, r.y + (HEADER * s) / 2, r.x + r.w - left - 6);
   }
 
-  // A flat, wide box gets its title just above it.
-  function boxTitleAbove(b, r) {
+  function frameTitleInMiddle(b, r) {
     ctx.font = "600 12px system-ui, sans-serif";
-    const text = `\u25b8 ${DATA.boxes[b]} \u00b7 ${DATA.boxSize[b].toLocaleString("en")} nodes`;
-    const left = Math.max(r.x, 0);
-    textBackdrop(left, r.y - 17, Math.min(ctx.measureText(text).width + 6, r.w), 16);
-    ctx.fillStyle = "#2b1d6e";
-    clipped(text, left + 3, r.y - 16, r.x + r.w - left - 4);
+    const text = frameTitle(b);
+    const room = Math.min(r.w, width) - 12;
+    const w = Math.min(ctx.measureText(text).width + 10, room);
+    const cx = (Math.max(r.x, 0) + Math.min(r.x + r.w, width)) / 2;
+    const cy = (Math.max(r.y, 0) + Math.min(r.y + r.h, height)) / 2;
+    textBackdrop(cx - w / 2, cy - 10, w, 20);
+    ctx.fillStyle = "#3d2f86";
+    clipped(text, cx - w / 2 + 5, cy, w - 8);
+  }
+
+  function boxTitleInside(b, r, s) {
+    const k = Math.max(0.75, Math.min(1.5, s));
+    const left = Math.max(r.x, 0) + 10 * k, room = r.x + r.w - left - 6 * k;
+    const bottom = r.y + r.h - 3 * k;
+    const lines = [
+      [`600 ${(13 * k).toFixed(1)}px`, "#2b1d6e", `\u25b8 ${shortName(b)}`],
+      [`${(12 * k).toFixed(1)}px`, "#4a4560", `${DATA.boxSize[b].toLocaleString("en")} nodes`],
+      [`${(11 * k).toFixed(1)}px`, "#4a4560", boxSummary(b)],
+    ];
+    let line = r.y + 6 * k;
+    if (colourMode === "grad") textBackdrop(left - 4 * k, line - 2 * k, Math.min(room, 220 * k), Math.min(r.h - 6 * k, 54 * k));
+    for (const [font, colour, text] of lines) {
+      const size = parseFloat(font.replace("600 ", ""));
+      if (line + size > bottom) return;
+      ctx.font = `${font} system-ui, sans-serif`;
+      ctx.fillStyle = colour;
+      clipped(text, left, line + size / 2, room);
+      line += size * 1.35;
+    }
   }
 
   function textBackdrop(x, y, w, h) {
@@ -662,21 +942,24 @@
     ctx.fillRect(x, y, w, h);
   }
 
-  const summaries = new Map();
+  // "mul 1,600 · add 1,600 · relu 100": the most common operations (or leaf kinds) in each box,
+  // counted for every box at once the first time one is needed.
+  let summaries = null;
   function boxSummary(b) {
-    if (summaries.has(b)) return summaries.get(b);
-    const counts = new Map();
+    if (!summaries) summaries = countInBoxes();
+    return summaries[b];
+  }
+
+  function countInBoxes() {
+    const counts = Array.from({ length: B }, () => new Map());
     for (let i = 0; i < N; i++) {
-      let inside = false;
-      for (let c = BOX[i]; c > 0; c = PARENT[c]) if (c === b) { inside = true; break; }
-      if (!inside) continue;
-      const name = KIND[i] === 3 ? DATA.ops[OP[i]] : DATA.kinds[KIND[i]];
-      counts.set(name, (counts.get(name) || 0) + 1);
+      const name = DATA.kinds[KIND[i]] === "operation" ? DATA.ops[OP[i]] : DATA.kinds[KIND[i]];
+      for (let c = BOX[i]; c > 0; c = PARENT[c]) counts[c].set(name, (counts[c].get(name) || 0) + 1);
     }
-    const text = [...counts].sort((p, q) => q[1] - p[1] || (p[0] < q[0] ? -1 : 1))
-      .map(([name, count]) => `${name} ${count.toLocaleString("en")}`).join(" \u00b7 ");
-    summaries.set(b, text);
-    return text;
+    return counts.map((count) => [...count]
+      .sort((p, q) => q[1] - p[1] || (p[0] < q[0] ? -1 : 1))
+      .slice(0, 3)
+      .map(([name, n]) => `${name} ${n.toLocaleString("en")}`).join(" \u00b7 "));
   }
 
   function clipped(text, x, y, room) {
@@ -700,19 +983,31 @@
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     let drawn = 0;
+    const placed = []; // counts already drawn, on screen: one that would cover them is left out
     for (let k = 0; k < arrows.n && drawn < 400; k++) {
       if (arrows.count[k] < 2) continue;
-      const mx = (g[4 * k] + g[4 * k + 2]) / 2, my = (g[4 * k + 1] + g[4 * k + 3]) / 2;
-      if (mx < view.left || mx > view.right || my < view.top || my > view.bottom) continue;
-      const sx = (mx - camera.x) * s, sy = (my - camera.y) * s;
       const text = `\u00d7${arrows.count[k].toLocaleString("en")}`;
       const w = ctx.measureText(text).width + 8;
+      const [mx, my] = countPlace(k, s, w);
+      if (mx < view.left || mx > view.right || my < view.top || my > view.bottom) continue;
+      const sx = (mx - camera.x) * s, sy = (my - camera.y) * s;
+      if (placed.some((p) => Math.abs(p.x - sx) < (p.w + w) / 2 && Math.abs(p.y - sy) < 16)) continue;
+      placed.push({ x: sx, y: sy, w });
       ctx.fillStyle = "rgba(255, 255, 255, 0.92)";
       ctx.fillRect(sx - w / 2, sy - 8, w, 16);
       ctx.fillStyle = "#3b3f66";
       ctx.fillText(text, sx, sy);
       drawn++;
     }
+  }
+
+  // An arrow's count sits just before its target, where arrows into one box are apart (a long
+  // arrow's middle may lie over another box); a backward arrow's, in its middle.
+  function countPlace(k, s, w) {
+    const g = arrows.geometry;
+    const x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
+    if (!arrows.curved[k] || x1 - x0 < (w + 12) / s) return [(x0 + x1) / 2, (y0 + y1) / 2];
+    return [x1 - (w / 2 + 9) / s, y1];
   }
 
   // ---- numbers ---------------------------------------------------------------------------
@@ -822,7 +1117,7 @@
     const legend = $("legend");
     legend.replaceChildren();
     if (colourMode === "op") {
-      legend.append(element("h4", "Colour by operation"));
+      $("legend-title").textContent = "Colour by operation";
       const kinds = new Set(Array.from(KIND, (k) => DATA.kinds[k]));
       for (const kind of ["parameter", "input", "constant"]) {
         if (kinds.has(kind)) legend.append(swatchEntry(KIND_COLOURS[kind], kind));
@@ -832,12 +1127,12 @@
       });
       legend.append(swatchEntry("#e6e3f3", "closed scope (click to open)"));
     } else if (colourMode === "scope") {
-      legend.append(element("h4", "Colour by scope"));
+      $("legend-title").textContent = "Colour by scope";
       for (let b = 1; b < Math.min(B, 61); b++) legend.append(swatchEntry(scopeColours[b], DATA.boxes[b]));
       if (B > 61) legend.append(element("div", `\u2026 and ${B - 61} more`));
       legend.append(swatchEntry(scopeColours[0], "outside every scope"));
     } else {
-      legend.append(element("h4", "Colour by |grad|, log scale"));
+      $("legend-title").textContent = "Colour by |grad|, log scale";
       if (gradRange) {
         const ramp = element("div", undefined, "ramp");
         ramp.style.background = `linear-gradient(to right, ${RAMP.join(", ")})`;
@@ -885,16 +1180,14 @@
   function expand(name) {
     const b = boxNamed(name);
     if (b < 0) return false;
-    openBox(b);
-    changed();
+    keepingPlace(b, () => { openBox(b); changed(); });
     return true;
   }
 
   function collapse(name) {
     const b = boxNamed(name);
     if (b < 0) return false;
-    closeBox(b);
-    changed();
+    keepingPlace(b, () => { closeBox(b); changed(); });
     return true;
   }
 
@@ -999,27 +1292,27 @@
     };
   }
 
-  function pagePoint(wx, wy) {
-    const r = canvas.getBoundingClientRect();
-    return { x: r.left + (wx - camera.x) * camera.scale, y: r.top + (wy - camera.y) * camera.scale };
-  }
-
-  // The centre of the part of a drawn box that is on screen, where a click lands on it.
-  function boxPosition(name) {
-    const b = boxNamed(name);
-    if (b < 0 || boxShown[b] !== b && !(boxShown[b] === -1 && b > 0)) return null;
-    const r = screenRect(b);
+  // The centre of the part of a drawn box or node that is on screen (where a click lands on it)
+  // and its whole size on screen, in CSS pixels of the page.
+  function onPage(r) {
     const left = Math.max(r.x, 0), right = Math.min(r.x + r.w, width);
     const top = Math.max(r.y, 0), bottom = Math.min(r.y + r.h, height);
     if (left >= right || top >= bottom) return null;
     const page = canvas.getBoundingClientRect();
-    return { x: page.left + (left + right) / 2, y: page.top + (top + bottom) / 2 };
+    return { x: page.left + (left + right) / 2, y: page.top + (top + bottom) / 2, width: r.w, height: r.h };
+  }
+
+  function boxPosition(name) {
+    const b = boxNamed(name);
+    if (b < 0 || boxShown[b] !== b && !(boxShown[b] === -1 && b > 0)) return null;
+    return onPage(screenRect(b));
   }
 
   function nodePosition(id) {
     const i = indexOfId.get(String(id));
     if (i === undefined || boxShown[BOX[i]] !== -1) return null;
-    return pagePoint(X[i] + NW / 2, Y[i] + NH / 2);
+    const s = camera.scale;
+    return onPage({ x: (X[i] - camera.x) * s, y: (Y[i] - camera.y) * s, w: NW * s, h: NH * s });
   }
 
   function drawNow() {
@@ -1052,12 +1345,12 @@
   }
 
   function onClick(sx, sy) {
-    const title = frameTitles.find((t) => sx >= t.x && sx <= t.x + t.w && sy >= t.y && sy <= t.y + t.h);
-    if (title) { closeBox(title.b); changed(); return; }
     const hit = hitTest(sx, sy);
     if (hit.node !== undefined) select(hit.node);
-    else if (hit.box !== undefined) { openBox(hit.box); changed(); }
-    else if (hit.frame !== undefined) { closeBox(hit.frame); changed(); }
+    else if (hit.box !== undefined) {
+      keepingPlace(hit.box, () => { openBox(hit.box); changed(); });
+      bringIntoView(hit.box);
+    } else if (hit.frame !== undefined) keepingPlace(hit.frame, () => { closeBox(hit.frame); changed(); });
     else select(null);
   }
 
