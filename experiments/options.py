@@ -1,7 +1,9 @@
 """The command-line options the experiment scripts share, and how their errors are told.
 
 Each script is one click command; ``micrograd experiment <name>`` runs the very same
-command, so both spellings take the same options and give the same one-line errors.
+command, so both spellings take the same options and give the same one-line errors. The
+options mean what they mean in every ``micrograd`` command: ``--steps`` and seeds have the
+ranges of ``toolkit.cli_types``, and ``-o/--output`` names where the results go.
 
 >>> SeedList().convert("0-3,7", None, None)
 (0, 1, 2, 3, 7)
@@ -25,9 +27,19 @@ import click
 
 from experiments.runner import SchedulerError, default_jobs
 from micrograd.train import NonFiniteLossError
-from toolkit.cli_types import BadFile, FinitePositiveFloat, LayerSizes
+from toolkit.cli_types import (
+    MAX_STEPS,
+    AliasedOption,
+    BadFile,
+    Command,
+    FinitePositiveFloat,
+    LayerSizes,
+    Steps,
+)
 
 __all__ = [
+    "MAX_STEPS",
+    "Command",
     "LearningRates",
     "SchedulerAddress",
     "SeedList",
@@ -38,10 +50,11 @@ __all__ = [
 ]
 
 COMMAND_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
-"""click context settings of every experiment command, as the ``micrograd`` group has."""
+"""click context settings of every experiment command, as the ``micrograd`` group has.
+Give the command ``cls=options.Command`` too, so that ``python -m experiments.<name>`` prints
+its errors in one line as ``micrograd experiment <name>`` does."""
 
 MAX_SEEDS = 10_000
-MAX_STEPS = 1_000_000
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -117,7 +130,7 @@ class SchedulerAddress(click.ParamType):
 def steps_option(default: int) -> Decorator:
     return click.option(
         "--steps",
-        type=click.IntRange(1, MAX_STEPS),
+        type=Steps(),
         default=default,
         show_default=True,
         help="SGD steps per run.",
@@ -162,14 +175,21 @@ def parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def output_options(experiment: str) -> Decorator:
-    """``--out`` (default ``results/<experiment>``) and ``--json`` (print the summary as JSON)."""
+    """``-o/--output`` (default ``results/<experiment>``; ``--out`` is its old spelling, still
+    read) and ``--json`` (print the summary as JSON). The command receives the folder as
+    ``out``."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         command = click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
         )(command)
         return click.option(
+            "-o",
+            "--output",
             "--out",
+            "out",
+            cls=AliasedOption,
+            hidden_aliases=["--out"],
             type=click.Path(file_okay=False, path_type=Path),
             default=Path("results") / experiment,
             show_default=True,

@@ -5,6 +5,9 @@
 5.0
 >>> max_margin([Value(2.0), Value(0.5)], [1.0, -1.0]).data  # (0 + 1.5) / 2
 0.75
+
+The losses a model file can name (``LOSSES``) are also found by that name, with their
+settings: ``criterion("max_margin_l2", model.parameters(), alpha=1e-4)``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,15 @@ from collections.abc import Callable, Sequence
 
 from micrograd.engine import Number, Value, as_float, scope
 
-__all__ = ["dataset_loss", "l2_penalty", "max_margin", "sum_of_squares"]
+__all__ = [
+    "LOSSES",
+    "criterion",
+    "dataset_loss",
+    "l2_penalty",
+    "max_margin",
+    "max_margin_l2",
+    "sum_of_squares",
+]
 
 Criterion = Callable[[list[Value], Sequence[Number]], Value]
 
@@ -86,6 +97,58 @@ def l2_penalty(parameters: Sequence[Value], alpha: Number) -> Value:
     if not parameters:
         raise ValueError("l2_penalty needs at least one parameter")
     return weight * sum(parameter * parameter for parameter in parameters)
+
+
+def max_margin_l2(parameters: Sequence[Value], alpha: Number) -> Criterion:
+    """The criterion ``max_margin(scores, targets) + l2_penalty(parameters, alpha)``: the
+    max-margin loss plus weight decay, as the two-moons classifier is trained.
+
+    >>> from micrograd import Value
+    >>> w = Value(2.0)
+    >>> loss = max_margin_l2([w], alpha=0.25)([w * 0.25], [1.0])
+    >>> loss.data                 # relu(1 - 0.5) + 0.25 * 2 * 2
+    1.5
+    """
+
+    def max_margin_l2(scores: list[Value], targets: Sequence[Number]) -> Value:
+        return max_margin(scores, targets) + l2_penalty(parameters, alpha)
+
+    return max_margin_l2
+
+
+LOSSES = {
+    "sum_of_squares": "sum((prediction - y) ** 2)",
+    "max_margin": "mean(relu(1 - y * score))",
+    "max_margin_l2": "mean(relu(1 - y * score)) + alpha * sum(p * p)",
+}
+"""The project's losses by the name a model file records, each with its formula (which
+a file may record instead of the name)."""
+
+
+def criterion(name: str, parameters: Sequence[Value] = (), **settings: Number) -> Criterion:
+    """The criterion (for ``dataset_loss``) of the loss called ``name`` in ``LOSSES``, with
+    its settings: ``max_margin_l2`` needs the model's ``parameters`` and ``alpha``.
+
+    >>> from micrograd import Value
+    >>> criterion("sum_of_squares")([Value(1.0)], [3.0]).data
+    4.0
+    >>> criterion("cross_entropy")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown loss 'cross_entropy': choose sum_of_squares, max_margin or max_margin_l2
+    """
+    expected = {"max_margin_l2": {"alpha"}}.get(name, set())
+    if name not in LOSSES:
+        known = ", ".join(LOSSES)
+        known = known[: known.rindex(", ")] + " or " + known[known.rindex(", ") + 2 :]
+        raise ValueError(f"unknown loss {name!r}: choose {known}")
+    if set(settings) != expected:
+        wanted = ", ".join(sorted(expected)) or "no settings"
+        got = ", ".join(sorted(settings)) or "none"
+        raise ValueError(f"the loss {name} takes {wanted}, got {got}")
+    if name == "max_margin_l2":
+        return max_margin_l2(parameters, settings["alpha"])
+    return sum_of_squares if name == "sum_of_squares" else max_margin
 
 
 def _check_pairs(predictions: Sequence[Value], targets: Sequence[Value | Number]) -> None:

@@ -2,7 +2,7 @@
 analyse a graph file (as a whole or scope by scope), compare two, draw one. Each command
 parses, calls ``toolkit.graph``, ``toolkit.analysis``, ``toolkit.scope_analysis``,
 ``toolkit.graph_diff`` or ``toolkit.draw``, and prints; bad input is one line on stderr and
-exit code 2."""
+exit code 2. On a terminal, stderr shows what a long command is doing."""
 
 from __future__ import annotations
 
@@ -12,18 +12,32 @@ import click
 
 from micrograd.demo import demo_model
 from micrograd.engine import Value, scope
-from micrograd.losses import dataset_loss
 from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
-from toolkit.cli_types import FORCE_HELP, BadFile, FiniteNumbers, check_output, input_file_errors
-from toolkit.cli_view import view_command
+from toolkit.cli_model import DATA_METAVAR
+from toolkit.cli_types import (
+    FORCE_HELP,
+    AliasedOption,
+    BadFile,
+    FiniteNumbers,
+    Progress,
+    Seed,
+    check_output,
+    format_from_suffix,
+    input_file_errors,
+)
+from toolkit.cli_view import load_graph_file, view_command
 from toolkit.datasets import load_dataset
 from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
 from toolkit.fingerprint import graph_fingerprint
-from toolkit.graph import FORMATS, KINDS, GraphFormatError, load_graph, save_graph, to_networkx
+from toolkit.graph import FORMATS, KINDS, save_graph, to_networkx
 from toolkit.graph_diff import diff_graphs, format_graph_diff
-from toolkit.model_io import ModelFormatError, load_model
+from toolkit.model_io import ModelFormatError, load_model, training_loss
 from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
+from toolkit.training import loss_graph
+
+GRAPH_FORMATS = {".json": "node-link", ".graphml": "graphml"}
+"""The graph file format each file name suffix stands for."""
 
 
 @click.group()
@@ -32,7 +46,7 @@ def graph() -> None:
 
     \b
     Example:
-      micrograd graph export --loss demo -o loss.json
+      micrograd graph export --data demo -o loss.json
       micrograd graph analyze loss.json --by-scope
       micrograd graph diff loss.json other.json
       micrograd graph draw loss.json -o loss.png
@@ -50,28 +64,36 @@ def graph() -> None:
     help="Export the forward graph of this one input (comma-separated numbers).",
 )
 @click.option(
+    "--data",
     "--loss",
     "dataset",
-    metavar="DATASET",
-    help="Export the sum-of-squares loss graph over a data set: demo, moons or FILE.csv.",
+    cls=AliasedOption,
+    hidden_aliases=["--loss"],
+    metavar=DATA_METAVAR,
+    help="Export the loss graph over a data set: demo, moons or a CSV file. The loss is the "
+    "one MODEL_FILE records it was trained with (sum of squares for the demo MLP).",
 )
 @click.option(
     "--seed",
-    type=int,
+    type=Seed(),
     default=None,
     help="Seed of the built-in demo MLP (3 -> 4 -> 4 -> 1), used when no MODEL_FILE is "
     "given.  [default: 0]",
 )
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Graph file to write."
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Graph file to write: .json (node-link) or .graphml.",
 )
 @click.option(
     "--format",
     "file_format",
     type=click.Choice(FORMATS),
-    default="node-link",
-    show_default=True,
-    help="node-link (JSON) or graphml.",
+    default=None,
+    help="node-link (JSON) or graphml, for a file name that ends in neither .json nor "
+    ".graphml.  [default: from the file name]",
 )
 @click.option("--no-grads", is_flag=True, help="Leave gradients out (backward is not run).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
@@ -86,34 +108,46 @@ def export_command(
     force: bool,
 ) -> None:
     """Write the computation graph of a model (MODEL_FILE, or the built-in demo MLP) on one
-    input or over a data set, with every gradient filled in by backward. Inputs are
-    labelled x.I (x.ROW.I over a data set); parameters by their names.
+    input or over a data set, with every gradient filled in by backward. Over a data set
+    the loss is the one MODEL_FILE records the model was trained with (sum of squares for
+    `micrograd train`, max-margin plus L2 for the moons experiment; sum of squares for the
+    demo MLP), and the output line names it. The file's format follows its name: .json is
+    node-link JSON, .graphml is GraphML. Inputs are labelled x.I (x.ROW.I over a data
+    set); parameters by their names.
 
     \b
     Example:
       micrograd graph export --input 2,3,-1 -o forward.json
-      micrograd graph export model.json --loss demo --format graphml -o loss.graphml
+      micrograd graph export model.json --data demo -o loss.graphml
     """
     if (input_values is None) == (dataset is None):
         raise click.UsageError(
             "give either --input X1,X2,... (the forward graph of one input) "
-            "or --loss DATASET (the loss graph over a data set)"
+            "or --data DATASET (the loss graph over a data set)"
         )
     check_output(output, force)
-    model, whose = _model(model_file, seed)
-    if input_values is not None:
-        root = _forward(model, input_values)
-        what = f"forward graph of {whose} on ({','.join(map(repr, input_values))})"
-    else:
-        root = _loss(model, dataset)
-        what = f"loss graph of {whose} over {dataset}"
-    if not no_grads:
-        root.backward()
-    G = to_networkx(root, grads=not no_grads)
-    try:
-        save_graph(G, output, format=file_format)
-    except OSError as error:
-        raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
+    file_format = format_from_suffix(output, file_format, GRAPH_FORMATS)
+    with Progress() as progress:
+        model, whose, loss = _model(model_file, seed)
+        if input_values is not None:
+            root = _forward(model, input_values)
+            what = f"forward graph of {whose} on ({','.join(map(repr, input_values))})"
+        else:
+            progress.status(f"building the loss graph of {whose} over {dataset}")
+            root = _loss(model, dataset, loss)
+            what = f"loss graph of {whose} over {dataset}; loss: {loss[2]}"
+        if not no_grads:
+            progress.status("running backward")
+            root.backward()
+        progress.status("converting the graph to NetworkX")
+        G = to_networkx(root, grads=not no_grads)
+        progress.status(f"writing {output}: {G.number_of_nodes():,} nodes")
+        try:
+            save_graph(G, output, format=file_format)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write {output}: {error.strerror or error}"
+            ) from None
     click.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges ({what})")
 
 
@@ -145,16 +179,20 @@ def analyze_command(graph_file: str, as_json: bool, top: int, by_scope: bool) ->
       micrograd graph analyze loss.json --json
       micrograd graph analyze loss.json --by-scope
     """
-    G = _load(graph_file)
+    with Progress() as progress:
+        G = load_graph_file(graph_file, progress)
+        progress.status(f"analysing {G.number_of_nodes():,} nodes")
+        if by_scope:
+            by_scope_report = analyze_by_scope(G)
+        else:
+            report, fingerprint = analyze(G, top=top), graph_fingerprint(G)
     if by_scope:
-        by_scope_report = analyze_by_scope(G)
         click.echo(
             json.dumps(by_scope_report.to_dict())
             if as_json
             else format_scope_analysis(by_scope_report)
         )
         return
-    report, fingerprint = analyze(G, top=top), graph_fingerprint(G)
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "fingerprint": fingerprint}))
     else:
@@ -189,8 +227,10 @@ def diff_command(
       micrograd graph diff before.json after.json --kind parameter --json
       micrograd graph diff seed0.graphml seed1.json
     """
-    A, B = _load(graph_a), _load(graph_b)
-    difference = diff_graphs(A, B, kinds=kinds or KINDS)
+    with Progress() as progress:
+        A, B = load_graph_file(graph_a, progress), load_graph_file(graph_b, progress)
+        progress.status(f"comparing {A.number_of_nodes():,} and {B.number_of_nodes():,} nodes")
+        difference = diff_graphs(A, B, kinds=kinds or KINDS)
     click.echo(json.dumps(difference.to_dict()) if as_json else format_graph_diff(difference))
     ctx.exit(0 if difference.same_structure else 1)
 
@@ -253,25 +293,46 @@ def draw_command(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'-o' / '--output'") from None
     check_output(output, force)
-    G = _load(graph_file)
-    try:
-        drawing = draw(G, output, max_nodes=max_nodes, level=level, expand=expand)
-    except OSError as error:
-        raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
+    with Progress() as progress:
+        G = load_graph_file(graph_file, progress)
+        progress.status(f"drawing {G.number_of_nodes():,} nodes")
+        try:
+            drawing = draw(G, output, max_nodes=max_nodes, level=level, expand=expand)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write {output}: {error.strerror or error}"
+            ) from None
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
     click.echo(f"wrote {output}: {drawing.description}")
 
 
-def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str]:
-    """The model to export, and how to name it in messages."""
+Loss = tuple[str, dict[str, float], str]
+"""A loss by name (see ``micrograd.losses.LOSSES``), its settings, and how to name it."""
+
+
+def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str, Loss]:
+    """The model to export, how to name it in messages, and the loss it was trained with."""
     if model_file is None:
         seed = 0 if seed is None else seed
-        return demo_model(seed), f"the demo MLP (seed {seed})"
+        return demo_model(seed), f"the demo MLP (seed {seed})", _SUM_OF_SQUARES
     if seed is not None:
         raise click.UsageError("--seed applies only to the built-in demo MLP, not to MODEL_FILE")
     with input_file_errors(model_file, ModelFormatError):
-        return load_model(model_file).model, model_file
+        loaded = load_model(model_file)
+    try:
+        recorded = training_loss(loaded.metadata)
+    except ModelFormatError as error:
+        raise BadFile(f"{model_file}: {error}") from None
+    if recorded is None:
+        name, settings = _SUM_OF_SQUARES[:2]
+        return loaded.model, model_file, (name, settings, f"{name} (the file records none)")
+    name, settings = recorded
+    told = ", ".join([name, *(f"{key} {value!r}" for key, value in settings.items())])
+    return loaded.model, model_file, (name, settings, f"{told}, as the file records")
+
+
+_SUM_OF_SQUARES: Loss = ("sum_of_squares", {}, "sum_of_squares")
 
 
 def _forward(model: MLP, values: tuple[float, ...]) -> Value:
@@ -290,8 +351,8 @@ def _forward(model: MLP, values: tuple[float, ...]) -> Value:
     return out
 
 
-def _loss(model: MLP, dataset: str) -> Value:
-    hint = "'--loss'"
+def _loss(model: MLP, dataset: str, loss: Loss) -> Value:
+    hint = "'--data'"
     try:
         xs, ys = load_dataset(dataset)
     except OSError as error:
@@ -308,12 +369,7 @@ def _loss(model: MLP, dataset: str) -> Value:
             f"the model has {model.nouts[-1]} outputs; the loss needs one per row",
             param_hint=hint,
         )
-    return dataset_loss(model, xs, ys)
-
-
-def _load(graph_file: str):
-    with input_file_errors(graph_file, GraphFormatError):
-        return load_graph(graph_file)
+    return loss_graph(model, xs, ys, loss[0], **loss[1])
 
 
 graph.add_command(view_command)

@@ -1,15 +1,14 @@
 """The model commands: ``micrograd train``, ``micrograd predict`` and ``micrograd model show``.
 
 Models live in JSON files (``toolkit.model_io``). The commands parse, call the library and
-print; bad input is one line on stderr and exit code 2.
+print; bad usage or input is one line on stderr and exit code 2, a failure while running
+(a loss that stops being finite, a failed write) exit code 1.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
-from collections.abc import Callable, Iterator
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,17 @@ from toolkit.cli_types import (
     FORCE_HELP,
     NUMPY_HELP,
     BadFile,
+    FiniteFloat,
+    FiniteNumbers,
     FinitePositiveFloat,
     LayerSizes,
+    Progress,
+    Seed,
+    Steps,
     check_output,
+    format_from_suffix,
     input_file_errors,
+    number_text,
     replay_options,
 )
 from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
@@ -41,19 +47,20 @@ from toolkit.model_io import (
 from toolkit.sparkline import sparkline
 from toolkit.training import fit, outputs
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "DATA_METAVAR", "DataSet"]
 
-PROGRESS_BAR_AFTER = 100
-"""Runs of more steps than this show a progress bar instead of one line per step."""
+DATA_METAVAR = "demo|moons|FILE"
+MODEL_FORMATS = {".json": "json"}
+"""A model file is JSON, and its name says so."""
 
 # -- parameter types ----------------------------------------------------------------------
 
 
 class DataSet(click.ParamType):
-    """A data set by name, ``demo`` or ``moons``, or a CSV file; converts to
-    ``(name, xs, ys)``."""
+    """A data set by name, ``demo`` or ``moons``, or the path of a CSV file (whatever its
+    extension); converts to ``(name, xs, ys)``."""
 
-    name = "demo|moons|FILE.csv"
+    name = DATA_METAVAR
 
     def convert(self, value, param, ctx) -> tuple[str, list[list[float]], list[float]]:
         if isinstance(value, tuple):
@@ -61,10 +68,25 @@ class DataSet(click.ParamType):
         try:
             xs, ys = load_dataset(value)
         except OSError as error:
-            self.fail(f"{value}: {error.strerror}", param, ctx)
+            self.fail(f"{value}: {error.strerror or error}", param, ctx)
         except ValueError as error:
             self.fail(str(error), param, ctx)
         return value, xs, ys
+
+
+class InputRow(click.ParamType):
+    """One input row as comma-separated finite numbers, ``2,3,-1``, as ``graph export
+    --input`` takes it. An existing file is the old spelling of ``--data FILE`` and
+    converts to its ``Path``."""
+
+    name = "x1,x2,..."
+
+    def convert(self, value, param, ctx) -> tuple[float, ...] | Path:
+        if isinstance(value, (tuple, Path)):
+            return value
+        if os.path.isfile(value):
+            return Path(value)
+        return FiniteNumbers().convert(value, param, ctx)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -76,10 +98,11 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--data",
     type=DataSet(),
-    metavar="demo|moons|FILE.csv",
+    metavar=DATA_METAVAR,
     default="demo",
     show_default=True,
-    help="demo, moons (100 points, noise 0.1), or a CSV file: inputs then target per row.",
+    help="demo, moons (100 points, noise 0.1), or a CSV file (any name; comma-, semicolon- "
+    "or tab-separated): inputs then target per row.",
 )
 @click.option(
     "--layers",
@@ -100,19 +123,17 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=click.Choice(list(ACTIVATIONS)),
     help="Activation of the last layer.  [default: same as --activation]",
 )
-@click.option(
-    "--steps", type=click.IntRange(min=1), default=50, show_default=True, help="SGD steps."
-)
+@click.option("--steps", type=Steps(), default=50, show_default=True, help="SGD steps.")
 @click.option(
     "--lr", type=FinitePositiveFloat(), default=0.05, show_default=True, help="Learning rate."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Initialisation seed.")
+@click.option("--seed", type=Seed(), default=0, show_default=True, help="Initialisation seed.")
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Model file to write (JSON).",
+    help="Model file to write (JSON, named .json).",
 )
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--eager", is_flag=True, help=EAGER_HELP)
@@ -132,8 +153,9 @@ def train_command(
 ) -> None:
     """Train an MLP on a data set (sum-of-squares loss, plain SGD) and save it as JSON.
 
-    The input count comes from the data. Prints the loss at every step (a progress bar for
-    runs over 100 steps). Nothing is written if the loss stops being finite.
+    The input count comes from the data. Prints the loss at every step (on a terminal, a
+    step counter instead for runs over 100 steps). Nothing is written if the loss stops
+    being finite.
 
     \b
     Example:
@@ -141,9 +163,10 @@ def train_command(
     """
     name, xs, ys = data
     replay = replay_options(eager, numpy)
+    _model_file_name(output)
     check_output(output, force)
-    try:
-        with _loss_reporter(steps) as on_step:
+    with Progress() as progress:
+        try:
             trained, record = fit(
                 xs,
                 ys,
@@ -153,53 +176,74 @@ def train_command(
                 steps=steps,
                 lr=lr,
                 seed=seed,
-                on_step=on_step,
+                on_step=progress.loss_reporter(steps),
+                on_status=progress.status if progress.shown else None,
                 **replay,
             )
-    except NonFiniteLossError as error:
-        raise click.ClickException(f"{error}; no model written") from None
-    try:
-        save_model(trained, output, metadata={"training": {"data": name, **record}})
-    except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
-    click.echo(f"wrote {output}: {trained}, final loss {record['final_loss']:.6f}")
+        except NonFiniteLossError as error:
+            raise click.ClickException(f"{error}; no model written") from None
+        progress.status(f"writing {output}")
+        try:
+            save_model(trained, output, metadata={"training": {"data": name, **record}})
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write {output}: {error.strerror or error}"
+            ) from None
+    click.echo(f"wrote {output}: {trained}, final loss {number_text(record['final_loss'])}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("model_file", type=_EXISTING_FILE)
-@click.argument("inputs", nargs=-1, type=float)
+@click.argument("inputs", nargs=-1, type=FiniteFloat())
 @click.option(
     "--input",
-    "input_file",
-    type=_EXISTING_FILE,
-    help="CSV file with one input row per line (a last target column is ignored).",
+    "input_row",
+    type=InputRow(),
+    metavar="X1,X2,...",
+    help="One input row as comma-separated numbers (the same as INPUTS).",
+)
+@click.option(
+    "--data",
+    metavar=DATA_METAVAR,
+    help="Every input row of a data set: demo, moons or a CSV file (any name), one row per "
+    "line; a last target column is ignored.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON document.")
 def predict(
-    model_file: Path, inputs: tuple[float, ...], input_file: Path | None, as_json: bool
+    model_file: Path,
+    inputs: tuple[float, ...],
+    input_row: tuple[float, ...] | Path | None,
+    data: str | None,
+    as_json: bool,
 ) -> None:
-    """Print a saved model's output for the given inputs, or for every row of a CSV file.
+    """Print a saved model's output for one input row (INPUTS, or --input X1,X2,...) or
+    for every row of a data set (--data).
 
     Outputs are printed in full precision, one row per line.
 
     \b
     Examples:
       micrograd predict model.json 2 3 -1
-      micrograd predict model.json --input points.csv --json
+      micrograd predict model.json --input 2,3,-1
+      micrograd predict model.json --data points.csv --json
     """
+    if isinstance(input_row, Path):  # the old spelling of --data FILE
+        click.echo(f"note: use --data {input_row} for a file of input rows", err=True)
+        input_row, data = None, str(input_row)
+    given = [bool(inputs), input_row is not None, data is not None]
+    if sum(given) != 1:
+        raise click.UsageError(
+            "give one of INPUTS, --input X1,X2,... or --data DATASET (not several, not none)"
+        )
     loaded = _load(model_file)
     nin = loaded.model.nin
-    if bool(inputs) == bool(input_file):
-        raise click.UsageError("give either the inputs or --input FILE.csv, not both or neither")
-    if input_file is None:
-        for value in inputs:
-            if not math.isfinite(value):
-                raise click.BadParameter(f"{value} is not a finite number", param_hint="INPUTS")
-        if len(inputs) != nin:
-            raise click.UsageError(f"the model takes {nin} inputs, got {len(inputs)}")
-        rows = [list(inputs)]
+    if data is not None:
+        rows = _data_rows(data, nin)
     else:
-        rows = _input_rows(input_file, nin)
+        row = list(inputs) if inputs else list(input_row or ())
+        if len(row) != nin:
+            raise click.UsageError(f"the model takes {nin} inputs, got {len(row)}")
+        rows = [row]
     results = [outputs(loaded.model, row) for row in rows]
     if as_json:
         # One list per input row, whatever the model's output count: a fixed shape to parse.
@@ -245,7 +289,7 @@ def show(model_file: Path, as_json: bool) -> None:
     rows = [("file", str(model_file)), ("format", f"{FORMAT} version {VERSION}")]
     rows += [("architecture", _architecture_text(loaded.model))]
     rows += [("parameters", str(summary["parameters"]))]
-    rows += [(key, _metadata_text(value)) for key, value in _flatten(loaded.metadata)]
+    rows += [(key, _metadata_text(key, value)) for key, value in _flatten(loaded.metadata)]
     width = max(len(key) for key, _ in rows)
     for key, text in rows:
         click.echo(f"{key:<{width}}  {text}")
@@ -257,19 +301,15 @@ COMMANDS: list[click.Command] = [train_command, predict, model]
 # -- helpers of the commands --------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _loss_reporter(steps: int) -> Iterator[Callable[[int, float], None]]:
-    """An ``on_step`` that prints each step's loss, or for long runs moves a progress bar
-    that shows the current loss."""
-    if steps <= PROGRESS_BAR_AFTER:
-        yield lambda step, loss: click.echo(f"step {step:3d}  loss {loss:.6f}")
-        return
-    with click.progressbar(
-        length=steps,
-        label="training",
-        item_show_func=lambda loss: None if loss is None else f"loss {loss:.6f}",
-    ) as bar:
-        yield lambda step, loss: bar.update(1, loss)
+def _model_file_name(output: Path) -> None:
+    """Refuse an output name that does not say JSON, before any work."""
+    try:
+        format_from_suffix(output, None, MODEL_FORMATS)
+    except click.UsageError:
+        raise click.BadParameter(
+            f"{output}: a model file is JSON, so its name must end in .json",
+            param_hint="'-o' / '--output'",
+        ) from None
 
 
 def _load(path: Path) -> LoadedModel:
@@ -277,12 +317,24 @@ def _load(path: Path) -> LoadedModel:
         return load_model(path)
 
 
-def _input_rows(path: Path, nin: int) -> list[list[float]]:
-    with input_file_errors(path, DataFormatError):
-        rows = read_csv_rows(path)
+def _data_rows(data: str, nin: int) -> list[list[float]]:
+    """The input rows of ``--data``: a built-in data set's inputs, or a CSV file's rows of
+    ``nin`` numbers, optionally followed by a target."""
+    if data in ("demo", "moons"):
+        rows = load_dataset(data)[0]
+        if len(rows[0]) != nin:
+            raise click.BadParameter(
+                f"{data} has {len(rows[0])} inputs per row but the model takes {nin}",
+                param_hint="'--data'",
+            )
+        return rows
+    if os.path.isdir(data):
+        raise click.BadParameter(f"{data} is a folder, not a CSV file", param_hint="'--data'")
+    with input_file_errors(data, DataFormatError):
+        rows = read_csv_rows(data)
     if len(rows[0]) not in (nin, nin + 1):
         raise BadFile(
-            f"{path}: rows have {len(rows[0])} columns; the model takes {nin} inputs"
+            f"{data}: rows have {len(rows[0])} columns; the model takes {nin} inputs"
             " (optionally followed by a target)"
         )
     return [row[:nin] for row in rows]
@@ -303,8 +355,10 @@ def _flatten(metadata: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]
     return pairs
 
 
-def _metadata_text(value: Any) -> str:
-    numbers = isinstance(value, list) and value
+def _metadata_text(key: str, value: Any) -> str:
+    """A metadata value for ``model show``: a loss history as a sparkline, anything else as
+    JSON (cut at 80 characters)."""
+    numbers = key.rsplit(".", 1)[-1] == "loss_history" and isinstance(value, list) and value
     if numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         scale = ", log scale" if all(v > 0 for v in value) else ""
         return (

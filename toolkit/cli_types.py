@@ -1,26 +1,58 @@
-"""Parameter types shared by the command-line modules."""
+"""What the command-line modules share: one-line errors, parameter types, output checks and
+progress on a terminal.
+
+The rules every ``micrograd`` command follows, in one place:
+
+- An error is one line on stderr, ``Error: ...``, never a traceback (``MICROGRAD_DEBUG=1``
+  shows the traceback of an unexpected one). Exit code 2 for bad usage or bad input (an
+  option, a file that cannot be read or written), found before any long work starts; 1
+  for a failure while running (a loss that stops being finite, a write that fails, an
+  unexpected error).
+- The same idea has the same option and type everywhere: ``--seed`` (``Seed``),
+  ``--steps`` (``Steps``), ``--data``, ``--input``, ``-o/--output``, ``--force``.
+- Long work says what it is doing on stderr when that is a terminal (``Progress``), and
+  nothing in a pipe.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import os
-from collections.abc import Iterator
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 __all__ = [
+    "DEBUG_VARIABLE",
     "EAGER_HELP",
+    "FORCE_HELP",
     "MAX_LAYER_SIZE",
+    "MAX_STEPS",
     "NUMPY_HELP",
+    "PROGRESS_BAR_AFTER",
+    "AliasedOption",
     "BadFile",
+    "Command",
+    "FiniteFloat",
     "FiniteNonNegativeFloat",
     "FiniteNumbers",
     "FinitePositiveFloat",
+    "Group",
     "LayerSizes",
+    "Progress",
+    "Seed",
+    "Steps",
     "check_output",
+    "format_from_suffix",
     "input_file_errors",
+    "number_text",
+    "one_line",
     "replay_options",
 ]
 
@@ -28,34 +60,24 @@ MAX_LAYER_SIZE = 1000
 """The most neurons a layer may have on the command line: far more than a scalar engine
 trains in reasonable time, and a bound that keeps a typo from exhausting memory."""
 
+MAX_STEPS = 1_000_000
+"""The most SGD steps any command runs (a typo of a few extra zeros is refused at once)."""
+
+PROGRESS_BAR_AFTER = 100
+"""On a terminal, runs of more steps than this show a step counter instead of a line per
+step (a pipe always gets every step's line)."""
+
+DEBUG_VARIABLE = "MICROGRAD_DEBUG"
+"""Set this environment variable to 1 to see the traceback of an unexpected error."""
+
+MAX_MESSAGE = 500
+"""The longest error message printed, in characters."""
+
 EAGER_HELP = (
     "Rebuild the graph at every step instead of replaying the graph traced at the first "
     "(slower; the same numbers bit for bit)."
 )
 FORCE_HELP = "Overwrite the output file if it exists."
-
-
-def check_output(output: str | os.PathLike[str], force: bool) -> None:
-    """Refuse, before any work is done, an output file that exists (unless ``force``) or
-    whose folder does not: nothing already saved is overwritten by accident.
-
-    >>> check_output("no/such/folder/out.json", force=False)
-    Traceback (most recent call last):
-    ...
-    click.exceptions.UsageError: no/such/folder/out.json: folder no/such/folder does not exist
-    """
-    path = Path(output)
-    if not str(output) or path.is_dir():
-        raise click.UsageError(f"{str(output)!r} is not a file name")
-    if os.path.lexists(path) and not force:  # lexists: a dangling link is kept too
-        raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
-    folder = path.absolute().parent
-    if not folder.exists():
-        raise click.UsageError(f"{output}: folder {path.parent} does not exist")
-    if not folder.is_dir():
-        raise click.UsageError(f"{output}: {path.parent} is not a folder")
-
-
 NUMPY_HELP = (
     "Replay the traced graph with NumPy arrays (faster on wide graphs such as an MLP over "
     "many points, slower on chains; the same numbers up to rounding: within 1e-12 relative "
@@ -63,46 +85,76 @@ NUMPY_HELP = (
 )
 
 
-def replay_options(eager: bool, numpy: bool) -> dict[str, bool | str]:
-    """The ``compiled`` and ``backend`` arguments of ``train`` for the ``--eager`` and
-    ``--numpy`` flags; refuses both at once.
+# -- errors -------------------------------------------------------------------------------
 
-    >>> replay_options(eager=False, numpy=True)
-    {'compiled': True, 'backend': 'numpy'}
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as one printable line of at most ``limit`` characters: control characters
+    (a newline, an escape) are written as Python escapes, and a long text is cut.
+
+    >>> one_line("two\\nlines\\x1b[31m")
+    'two\\\\nlines\\\\x1b[31m'
+    >>> one_line("x" * 20, limit=10)
+    'xxxxxxx...'
     """
-    if eager and numpy:
-        raise click.UsageError("--eager and --numpy exclude each other: choose one")
-    return {"compiled": not eager, "backend": "numpy" if numpy else "python"}
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return printable if len(printable) <= limit else printable[: limit - 3] + "..."
 
 
-class _FiniteFloatFromZero(click.ParamType):
-    """A finite float above zero, or at least zero when ``zero_allowed``."""
+def _fail(message: str, exit_code: int) -> NoReturn:
+    click.echo(f"Error: {one_line(message)}", err=True)
+    sys.exit(exit_code)
 
-    zero_allowed = False
-    requirement = "a finite number greater than 0"
 
-    def convert(self, value, param, ctx) -> float:
+def _unexpected(error: BaseException) -> str:
+    if isinstance(error, MemoryError):
+        return "out of memory; try a smaller model, data set or graph"
+    detail = f": {error}" if str(error) else ""
+    return (
+        f"unexpected {type(error).__name__}{detail} "
+        f"(run again with {DEBUG_VARIABLE}=1 to see the traceback)"
+    )
+
+
+class OneLineErrors:
+    """A click command or group whose errors are one line on stderr, click's own usage
+    errors included: ``Error: Missing option '-o' / '--output'.`` with exit code 2, no
+    usage lines. A ``click.ClickException`` keeps its exit code (2 for bad usage or input,
+    1 for a failure while running); any other exception becomes one line and exit code 1,
+    unless the environment variable ``MICROGRAD_DEBUG`` is set, which lets it through with
+    its traceback."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = super().main  # type: ignore[misc]
+        if not standalone_mode:
+            return run(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not (math.isfinite(number) and (number > 0 or (self.zero_allowed and number == 0))):
-            self.fail(f"{value!r} must be {self.requirement}", param, ctx)
-        return number
+            code = run(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            _fail("interrupted", 1)
+        except Exception as error:  # the last line of defence: never a traceback
+            if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+                raise
+            _fail(_unexpected(error), 1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
-class FinitePositiveFloat(_FiniteFloatFromZero):
-    """A float that is finite and greater than zero (a learning rate, say)."""
-
-    name = "positive number"
+class Command(OneLineErrors, click.Command):
+    """A ``click.Command`` whose errors are one line (see ``OneLineErrors``)."""
 
 
-class FiniteNonNegativeFloat(_FiniteFloatFromZero):
-    """A float that is finite and at least 0 (a noise level or a penalty weight)."""
-
-    name = "number >= 0"
-    zero_allowed = True
-    requirement = "a finite number of at least 0"
+class Group(OneLineErrors, click.Group):
+    """A ``click.Group`` whose errors, its subcommands' included, are one line (see
+    ``OneLineErrors``)."""
 
 
 class BadFile(click.ClickException):
@@ -132,6 +184,194 @@ def input_file_errors(
         raise BadFile(str(error)) from None
     except OSError as error:
         raise BadFile(f"{os.fspath(path)}: {error.strerror or error}") from None
+
+
+# -- output files -------------------------------------------------------------------------
+
+
+def check_output(output: str | os.PathLike[str], force: bool) -> None:
+    """Refuse, before any work is done, an output file that exists (unless ``force``), whose
+    folder does not exist or cannot be written in: nothing already saved is overwritten by
+    accident, and no long run ends in a failed write.
+
+    >>> check_output("no/such/folder/out.json", force=False)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.UsageError: no/such/folder/out.json: folder no/such/folder does not exist
+    """
+    path = Path(output)
+    if not str(output) or path.is_dir():
+        raise click.UsageError(f"{str(output)!r} is not a file name")
+    if os.path.lexists(path) and not force:  # lexists: a dangling link is kept too
+        raise click.UsageError(f"{output} already exists; pass --force to overwrite it")
+    folder = path.absolute().parent
+    if not folder.exists():
+        raise click.UsageError(f"{output}: folder {path.parent} does not exist")
+    if not folder.is_dir():
+        raise click.UsageError(f"{output}: {path.parent} is not a folder")
+    # Writes are atomic (a temporary file beside the output, then a rename), so what must
+    # work is creating a file in the folder: try exactly that. os.access alone is not
+    # enough, since it says yes to root on a read-only file system such as /sys.
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".micrograd-", suffix=".tmp")
+    except OSError as error:
+        raise click.UsageError(
+            f"{output}: cannot write in folder {path.parent}: {error.strerror or error}"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def format_from_suffix(
+    path: str | os.PathLike[str], chosen: str | None, by_suffix: Mapping[str, str]
+) -> str:
+    """The format of the file at ``path``: the one its suffix names in ``by_suffix``, or
+    ``chosen`` (the ``--format`` option) for a name without a known suffix. A ``chosen``
+    format that contradicts the suffix, or no way to tell, is a one-line usage error.
+
+    >>> formats = {".json": "node-link", ".graphml": "graphml"}
+    >>> format_from_suffix("loss.GraphML", None, formats)
+    'graphml'
+    >>> format_from_suffix("loss.xml", "graphml", formats)
+    'graphml'
+    >>> format_from_suffix("loss.json", "graphml", formats)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.UsageError: --format graphml contradicts the file name loss.json ...
+    """
+    suffix = Path(path).suffix.lower()
+    implied = by_suffix.get(suffix)
+    if chosen is None and implied is None:
+        names = " or ".join(by_suffix)
+        raise click.UsageError(
+            f"cannot tell the format of {os.fspath(path)} from its name: "
+            f"end it in {names}, or pass --format"
+        )
+    if chosen is not None and implied is not None and chosen != implied:
+        raise click.UsageError(
+            f"--format {chosen} contradicts the file name {os.fspath(path)} ({suffix} is {implied})"
+        )
+    return chosen or implied  # type: ignore[return-value]
+
+
+class AliasedOption(click.Option):
+    """An option that also answers to old spellings, ``hidden_aliases``, which work as
+    before but are left out of ``--help`` and of error messages.
+
+    >>> @click.command()
+    ... @click.option("-o", "--output", "--out", "out", cls=AliasedOption,
+    ...               hidden_aliases=["--out"])
+    ... def command(out): click.echo(out)
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(command, ["--out", "here"]).output
+    'here\\n'
+    >>> CliRunner().invoke(command, ["--help"]).output.splitlines()[3]
+    '  -o, --output TEXT'
+    """
+
+    def __init__(self, *args: Any, hidden_aliases: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_aliases = tuple(hidden_aliases)
+
+    def _shown(self) -> list[str]:
+        return [opt for opt in self.opts if opt not in self.hidden_aliases]
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        opts, self.opts = self.opts, self._shown()
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = opts
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        return " / ".join(f"'{opt}'" for opt in self._shown())
+
+
+def replay_options(eager: bool, numpy: bool) -> dict[str, bool | str]:
+    """The ``compiled`` and ``backend`` arguments of ``train`` for the ``--eager`` and
+    ``--numpy`` flags; refuses both at once.
+
+    >>> replay_options(eager=False, numpy=True)
+    {'compiled': True, 'backend': 'numpy'}
+    """
+    if eager and numpy:
+        raise click.UsageError("--eager and --numpy exclude each other: choose one")
+    return {"compiled": not eager, "backend": "numpy" if numpy else "python"}
+
+
+# -- parameter types ----------------------------------------------------------------------
+
+
+class Seed(click.IntRange):
+    """A seed: a whole number of at least 0, the same in every command.
+
+    >>> Seed().convert("3", None, None)
+    3
+    """
+
+    name = "integer"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+
+class Steps(click.IntRange):
+    """A number of SGD steps: 1 to ``MAX_STEPS``, the same in every command.
+
+    >>> Steps().convert("50", None, None)
+    50
+    """
+
+    name = "integer"
+
+    def __init__(self) -> None:
+        super().__init__(1, MAX_STEPS)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float; an error echoes what was typed (``1e400``, not ``inf``).
+
+    >>> FiniteFloat().convert("-2.5", None, None)
+    -2.5
+    """
+
+    name = "number"
+    requirement = "a finite number"
+
+    def accepts(self, number: float) -> bool:
+        """Whether ``number``, already finite, is in range."""
+        return True
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, float) and math.isfinite(value) and self.accepts(value):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(number) and self.accepts(number)):
+            self.fail(f"{value!r} must be {self.requirement}", param, ctx)
+        return number
+
+
+class FinitePositiveFloat(FiniteFloat):
+    """A float that is finite and greater than zero (a learning rate, say)."""
+
+    name = "positive number"
+    requirement = "a finite number greater than 0"
+
+    def accepts(self, number: float) -> bool:
+        return number > 0
+
+
+class FiniteNonNegativeFloat(FiniteFloat):
+    """A float that is finite and at least 0 (a noise level or a penalty weight)."""
+
+    name = "number >= 0"
+    requirement = "a finite number of at least 0"
+
+    def accepts(self, number: float) -> bool:
+        return number >= 0
 
 
 class LayerSizes(click.ParamType):
@@ -177,3 +417,129 @@ class FiniteNumbers(click.ParamType):
                 self.fail(f"{part.strip()!r} is not a finite number", param, ctx)
             numbers.append(number)
         return tuple(numbers)
+
+
+# -- what a long command is doing ---------------------------------------------------------
+
+
+def number_text(x: float) -> str:
+    """A loss or another value for a person to read: six significant digits, in exponent
+    form when very large or small (a diverging run prints ``1.23457e+120``, not 121 digits).
+
+    >>> number_text(7.729795123), number_text(1.5e120), number_text(0.0001234567)
+    ('7.7298', '1.5e+120', '0.000123457')
+    """
+    return f"{x:.6g}"
+
+
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (not a pipe or a file)."""
+    return _isatty(sys.stdout)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal, where progress is shown."""
+    return _isatty(sys.stderr)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
+
+
+class Progress:
+    """What a long command is doing, as one status line on stderr that each update replaces
+    (``compiling the loss graph: 730,012 nodes``, ``training: step 120 of 1000, loss 0.0123,
+    about 14 s left``), shown only when stderr is a terminal: a pipe or a file gets none of
+    it, and standard output only results. Use it as a context manager, which clears the
+    status line at the end; ``echo`` prints a result line without mixing it into the status.
+
+    >>> with Progress() as progress:  # not a terminal here: nothing is shown
+    ...     progress.status("reading loss.json")
+    ...     progress.echo("a result")
+    a result
+    """
+
+    UPDATE_EVERY = 0.1
+    """Seconds between updates of a step counter."""
+
+    def __init__(self) -> None:
+        self.shown = stderr_is_terminal()
+        self._showing = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.clear()
+
+    def status(self, text: str) -> None:
+        """Show ``text`` as the status line (on a terminal)."""
+        if self.shown:
+            click.echo(f"\r{one_line(text, 160)}\x1b[K", nl=False, err=True)
+            self._showing = True
+
+    def clear(self) -> None:
+        """Remove the status line."""
+        if self._showing:
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self._showing = False
+
+    def echo(self, text: str) -> None:
+        """Print a result line on standard output, clearing the status line first."""
+        self.clear()
+        click.echo(text)
+
+    def counter(self, total: int, label: str) -> Callable[[int, float], None]:
+        """An ``on_step(step, loss)`` that shows ``label: step k of total, loss x, about T
+        left``, the time left estimated from the steps since the first."""
+        started: list[float] = []
+        last = [0.0]
+
+        def on_step(step: int, loss: float) -> None:
+            now = time.monotonic()
+            if not started:
+                started.append(now)
+            elif now - last[0] < self.UPDATE_EVERY and step + 1 < total:
+                return
+            last[0] = now
+            left = ""
+            if 0 < step < total - 1:
+                seconds = (now - started[0]) / step * (total - 1 - step)
+                left = f", about {_duration(seconds)} left"
+            self.status(f"{label}: step {step + 1} of {total}, loss {number_text(loss)}{left}")
+
+        return on_step
+
+    def loss_reporter(
+        self, steps: int, every_line_up_to: int = PROGRESS_BAR_AFTER
+    ) -> Callable[[int, float], None]:
+        """An ``on_step`` for a training run: every step's loss as a line on standard output
+        (the results of the run) when there are at most ``every_line_up_to`` steps or
+        standard output is not a terminal; otherwise, on a terminal, a step counter."""
+        on_terminal = stdout_is_terminal()
+        lines = steps <= every_line_up_to or not on_terminal
+        counter = None if lines and on_terminal else self.counter(steps, "training")
+
+        def on_step(step: int, loss: float) -> None:
+            if lines:
+                self.echo(f"step {step:3d}  loss {number_text(loss)}")
+            if counter is not None:
+                counter(step, loss)
+
+        return on_step
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` rounded for a person: ``3 s``, ``2 min``, ``1.5 h``.
+
+    >>> _duration(2.4), _duration(150), _duration(5400)
+    ('2 s', '2 min', '1.5 h')
+    """
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,15 +1,50 @@
-"""The ``micrograd graph view`` command: write a graph file's interactive viewer page.
+"""The ``micrograd graph view`` command: write a graph file's interactive viewer page; and
+how every ``graph`` command reads a graph file.
 
 It parses, calls ``toolkit.view`` and prints; a bad graph file is one line on stderr and
 exit code 2, like the other ``graph`` commands."""
 
 from __future__ import annotations
 
-import click
+import os
 
-from toolkit.cli_types import FORCE_HELP, BadFile, check_output, input_file_errors
+import click
+import networkx as nx
+
+from toolkit.cli_types import (
+    FORCE_HELP,
+    BadFile,
+    Progress,
+    check_output,
+    format_from_suffix,
+    input_file_errors,
+)
 from toolkit.graph import GraphFormatError, load_graph
+from toolkit.model_io import is_model_file
 from toolkit.view import view
+
+__all__ = ["load_graph_file", "view_command"]
+
+PAGE_FORMATS = {".html": "html", ".htm": "html"}
+
+
+def load_graph_file(
+    path: str | os.PathLike[str], progress: Progress | None = None
+) -> nx.MultiDiGraph:
+    """The graph in the file at ``path``, or a one-line ``BadFile`` saying what is wrong,
+    and which kind of file it is when it is a model file instead."""
+    if progress is not None:
+        progress.status(f"reading {os.fspath(path)}")
+    try:
+        with input_file_errors(path, GraphFormatError):
+            return load_graph(path)
+    except BadFile:
+        if is_model_file(path):
+            raise BadFile(
+                f"{os.fspath(path)} is a model file, not a graph file; export its graph with "
+                f"micrograd graph export {os.fspath(path)} --data DATASET -o graph.json"
+            ) from None
+        raise
 
 
 @click.command("view")
@@ -19,7 +54,7 @@ from toolkit.view import view
     "--output",
     required=True,
     type=click.Path(dir_okay=False),
-    help="HTML page to write.",
+    help="HTML page to write (named .html).",
 )
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def view_command(graph_file: str, output: str, force: bool) -> None:
@@ -30,16 +65,26 @@ def view_command(graph_file: str, output: str, force: bool) -> None:
 
     \b
     Example:
-      micrograd graph export --loss demo -o loss.json
+      micrograd graph export --data demo -o loss.json
       micrograd graph view loss.json -o loss.html
     """
-    check_output(output, force)
-    with input_file_errors(graph_file, GraphFormatError):
-        G = load_graph(graph_file)
     try:
-        view(G, output)
-    except OSError as error:
-        raise BadFile(f"cannot write {output}: {error.strerror or error}") from None
+        format_from_suffix(output, None, PAGE_FORMATS)
+    except click.UsageError:
+        raise click.BadParameter(
+            f"{output}: the viewer is an HTML page, so its name must end in .html",
+            param_hint="'-o' / '--output'",
+        ) from None
+    check_output(output, force)
+    with Progress() as progress:
+        G = load_graph_file(graph_file, progress)
+        progress.status(f"laying out {G.number_of_nodes():,} nodes")
+        try:
+            view(G, output)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot write {output}: {error.strerror or error}"
+            ) from None
     click.echo(
         f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges; "
         "open it in a browser"

@@ -1,7 +1,7 @@
 """Data sets: the four points of the classic lecture, two seeded moons, and CSV files.
 
 Each returns ``(xs, ys)``: a list of input rows and a list of targets. ``load_dataset`` finds
-one by name (``demo``, ``moons`` or ``FILE.csv``).
+one by name (``demo``, ``moons`` or the path of a CSV file).
 
 >>> xs, ys = demo()
 >>> len(xs), len(xs[0]), ys
@@ -22,6 +22,7 @@ from micrograd.demo import XS, YS
 from toolkit.files import read_text_bounded
 
 __all__ = [
+    "DELIMITERS",
     "MAX_CSV_BYTES",
     "DataFormatError",
     "demo",
@@ -73,7 +74,9 @@ def moons(n_samples: int = 100, *, noise: float = 0.1, seed: int = 0) -> Dataset
 
 def load_dataset(name: str) -> Dataset:
     """The data set called ``name``: ``demo`` (the lecture's four points), ``moons`` (100
-    points, noise 0.1, seed 0) or the path of a ``.csv`` file (see ``load_csv``).
+    points, noise 0.1, seed 0) or the path of a CSV file, whatever its extension (see
+    ``load_csv``). A folder, or a name that is neither, raises ``DataFormatError`` saying
+    so; a missing file named like one (``points.csv``, ``data/x``) raises ``OSError``.
 
     >>> xs, ys = load_dataset("moons")
     >>> len(xs), len(xs[0])
@@ -81,15 +84,17 @@ def load_dataset(name: str) -> Dataset:
     >>> load_dataset("iris")
     Traceback (most recent call last):
     ...
-    ValueError: unknown data set 'iris': choose demo, moons or a FILE.csv
+    toolkit.datasets.DataFormatError: unknown data set 'iris': choose demo, moons or a CSV file
     """
     if name == "demo":
         return demo()
     if name == "moons":
         return moons()
-    if name.lower().endswith(".csv"):
+    if os.path.isdir(name):
+        raise DataFormatError(f"{name} is a folder, not a data set: give demo, moons or a CSV file")
+    if os.path.exists(name) or os.path.splitext(name)[1] or os.sep in name or "/" in name:
         return load_csv(name)
-    raise ValueError(f"unknown data set {name!r}: choose demo, moons or a FILE.csv")
+    raise DataFormatError(f"unknown data set {name!r}: choose demo, moons or a CSV file")
 
 
 def load_csv(path: str | os.PathLike[str]) -> Dataset:
@@ -116,10 +121,13 @@ def read_csv_rows(
 ) -> list[list[float]]:
     """The rows of a CSV file of finite numbers, all with the same number of columns.
 
-    The first row is a header, and skipped, when none of its fields is a number. Blank
-    lines are skipped. Anything else that is not a finite number raises ``DataFormatError``
-    naming the file, the line and the column; so do an empty file, a file over ``max_bytes``
-    and a file that is not UTF-8 text.
+    Files as spreadsheets write them are read: a UTF-8 byte-order mark is skipped, and the
+    fields may be separated by commas, semicolons or tabs (sniffed by ``csv.Sniffer`` from
+    the first few kilobytes, or named by a first line such as ``sep=;``). The first row is
+    a header, and skipped, when none of its fields is a number. Blank lines are skipped.
+    Anything else that is not a finite number raises ``DataFormatError`` naming the file,
+    the line and the column; so do an empty file, a file over ``max_bytes``, a file that is
+    not UTF-8 text and a JSON or XML file.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
@@ -128,33 +136,82 @@ def read_csv_rows(
     Traceback (most recent call last):
     ...
     toolkit.datasets.DataFormatError: .../points.csv: line 2, column 2: expected a number, got 'x'
+    >>> _ = path.write_text("\\ufeffx;y\\n1,5;2\\n")  # as a spreadsheet in Europe saves it
+    >>> try:
+    ...     read_csv_rows(path)
+    ... except DataFormatError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    line 2, column 1: expected a number, got '1,5' (fields separated by ';')
     """
     where = os.fspath(path)
     text = read_text_bounded(path, max_bytes=max_bytes, error=DataFormatError)
+    text = text.removeprefix("\ufeff")
+    start = text.lstrip()[:1]
+    if start in ("{", "[", "<"):
+        kind = "an XML" if start == "<" else "a JSON"
+        raise DataFormatError(f"{where} is {kind} file, not a CSV file of numbers")
+    lines = text.splitlines()
+    delimiter, skip = _delimiter(lines)
     rows: list[list[float]] = []
-    reader = csv.reader(text.splitlines(), strict=True)
+    header = None
+    reader = csv.reader(lines[skip:], delimiter=delimiter, strict=True)
     try:
         for fields in reader:
+            line = reader.line_num + skip
             if not fields or all(not field.strip() for field in fields):
                 continue
-            if not rows and not any(_is_number(field) for field in fields):
-                continue  # a header
+            if not rows and header is None and not any(_is_number(field) for field in fields):
+                header = line  # the first line, when it holds no number
+                continue
             if rows and len(fields) != len(rows[0]):
                 raise DataFormatError(
-                    f"{where}: line {reader.line_num}: expected {len(rows[0])} columns like the"
-                    f" rows before, got {len(fields)}"
+                    f"{where}: line {line}: expected {len(rows[0])} columns like the"
+                    f" rows before, got {len(fields)}{_separated(delimiter)}"
                 )
             rows.append(
                 [
-                    _finite(field, f"{where}: line {reader.line_num}", i)
+                    _finite(field, f"{where}: line {line}", i, _separated(delimiter))
                     for i, field in enumerate(fields, 1)
                 ]
             )
     except csv.Error as error:
-        raise DataFormatError(f"{where}: line {reader.line_num}: {error}") from None
+        raise DataFormatError(f"{where}: line {reader.line_num + skip}: {error}") from None
     if not rows:
-        raise DataFormatError(f"{where}: no data rows")
+        after = f" after the header on line {header}" if header else ""
+        raise DataFormatError(f"{where}: no data rows{after}")
     return rows
+
+
+SNIFF_BYTES = 4096
+"""How much of a CSV file ``csv.Sniffer`` looks at to find the delimiter."""
+DELIMITERS = ",;\t"
+
+
+def _delimiter(lines: list[str]) -> tuple[str, int]:
+    """The delimiter of a CSV file's ``lines``, and how many lines to skip: one for an
+    explicit ``sep=;`` first line (as spreadsheets write), else none.
+
+    >>> _delimiter(["sep=;", "1;2"]), _delimiter(["a\\tb", "1\\t2"]), _delimiter(["1", "2"])
+    ((';', 1), ('\\t', 0), (',', 0))
+    """
+    if lines and len(lines[0]) == 5 and lines[0].lower().startswith("sep="):
+        return lines[0][4], 1
+    sample, size = [], 0
+    for line in lines:
+        sample.append(line)
+        size += len(line) + 1
+        if size >= SNIFF_BYTES:
+            break
+    try:
+        return csv.Sniffer().sniff("\n".join(sample), delimiters=DELIMITERS).delimiter, 0
+    except csv.Error:  # a single column, say
+        return ",", 0
+
+
+def _separated(delimiter: str) -> str:
+    """What a message says about a delimiter other than the comma."""
+    names = {";": "';'", "\t": "tabs"}
+    return f" (fields separated by {names[delimiter]})" if delimiter in names else ""
 
 
 def _is_number(field: str) -> bool:
@@ -165,15 +222,15 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def _finite(field: str, where: str, column: int) -> float:
+def _finite(field: str, where: str, column: int, how: str = "") -> float:
     try:
         number = float(field)
     except ValueError:
         raise DataFormatError(
-            f"{where}, column {column}: expected a number, got {field.strip()!r:.40}"
+            f"{where}, column {column}: expected a number, got {field.strip()!r:.40}{how}"
         ) from None
     if not math.isfinite(number):
         raise DataFormatError(
-            f"{where}, column {column}: expected a finite number, got {field.strip()!r}"
+            f"{where}, column {column}: expected a finite number, got {field.strip()!r}{how}"
         )
     return number

@@ -283,6 +283,11 @@ def _draw_box(
     )
 
 
+_OPERAND_NAMES = {"pow": ("base", "exp"), "sub": ("left", "right"), "div": ("left", "right")}
+"""What marks each operand's arrow where operand order matters: words, which no variable
+of a user's (``a``, ``b``) is mistaken for."""
+
+
 def _draw_operand_arrows(axes, structure, positions, boxes, result, operands) -> None:
     op = OPS[structure.attributes[result]["op"]]
     end = positions[result]
@@ -312,7 +317,7 @@ def _draw_operand_arrows(axes, structure, positions, boxes, result, operands) ->
             axes.text(
                 start[0] + 0.68 * (end[0] - start[0]),
                 start[1] + 0.68 * (end[1] - start[1]) + 0.1,
-                "ab"[position],
+                _OPERAND_NAMES.get(op.name, ("left", "right"))[position],
                 fontsize=7,
                 fontstyle="italic",
                 color="#08519c",

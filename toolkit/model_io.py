@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import micrograd
+from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS, MLP
 from toolkit.files import read_text_bounded, write_text_atomic
 
@@ -42,10 +43,12 @@ __all__ = [
     "LoadedModel",
     "ModelFormatError",
     "architecture",
+    "is_model_file",
     "load_model",
     "model_from_json",
     "model_to_json",
     "save_model",
+    "training_loss",
 ]
 
 FORMAT = "micrograd-model"
@@ -95,7 +98,38 @@ def load_model(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> L
     try:
         return model_from_json(text)
     except ModelFormatError as error:
+        if _is_graph_text(text):
+            raise ModelFormatError(f"{where} is a graph file, not a model file") from None
         raise ModelFormatError(f"{where}: {error}") from None
+
+
+def is_model_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> bool:
+    """Whether ``path`` holds a JSON document whose ``format`` is a model file's, valid or
+    not: what a reader of another kind of file checks to say what it was given instead.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
+    >>> save_model(MLP(1, [1], seed=0), path)
+    >>> is_model_file(path), is_model_file(__file__)
+    (True, False)
+    """
+    try:
+        document = json.loads(read_text_bounded(path, max_bytes=max_bytes, error=ValueError))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and document.get("format") == FORMAT
+
+
+def _is_graph_text(text: str) -> bool:
+    """Whether ``text`` looks like a graph file (``toolkit.graph``): GraphML, or node-link
+    JSON with nodes and edges."""
+    if text.lstrip().startswith("<"):
+        return "<graphml" in text[:4096]
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and {"nodes", "edges"} <= document.keys()
 
 
 def model_to_json(model: MLP, *, metadata: Mapping[str, Any] | None = None) -> str:
@@ -210,6 +244,40 @@ def architecture(model: MLP) -> dict[str, Any]:
         "activation": hidden.pop() if hidden else output_activation,
         "output_activation": output_activation,
     }
+
+
+def training_loss(metadata: Mapping[str, Any]) -> tuple[str, dict[str, float]] | None:
+    """The loss a model was trained with, as its file's metadata records it: a name in
+    ``micrograd.losses.LOSSES`` and its settings, or ``None`` when the metadata does not
+    say. ``micrograd train`` records ``training.loss`` (a name); the moons experiment
+    ``config.loss`` (a formula) with ``config.alpha``. A loss this micrograd does not know
+    raises ``ModelFormatError``.
+
+    >>> training_loss({"training": {"loss": "sum_of_squares"}})
+    ('sum_of_squares', {})
+    >>> training_loss({"config": {"loss": "mean(relu(1 - y * score)) + alpha * sum(p * p)",
+    ...                           "alpha": 0.0001}})
+    ('max_margin_l2', {'alpha': 0.0001})
+    >>> training_loss({"note": "saved from a notebook"}) is None
+    True
+    """
+    by_formula = {formula: name for name, formula in LOSSES.items()}
+    for key in ("training", "config"):
+        record = metadata.get(key)
+        if not isinstance(record, Mapping) or "loss" not in record:
+            continue
+        recorded = record["loss"]
+        name = None
+        if isinstance(recorded, str):
+            name = recorded if recorded in LOSSES else by_formula.get(recorded)
+        if name is None:
+            known = ", ".join(LOSSES)
+            raise _error(f"metadata.{key}.loss", f"{_show(recorded)} is not a loss of {known}")
+        settings = {}
+        if name == "max_margin_l2":
+            settings["alpha"] = _finite(record.get("alpha"), f"metadata.{key}.alpha")
+        return name, settings
+    return None
 
 
 # -- reading ------------------------------------------------------------------------------

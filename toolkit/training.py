@@ -13,11 +13,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd.losses import dataset_loss
+from micrograd.engine import Value, topological_order
+from micrograd.losses import criterion, dataset_loss
 from micrograd.nn import MLP
 from micrograd.train import NonFiniteLossError, train
 
-__all__ = ["fit", "outputs"]
+__all__ = ["fit", "loss_graph", "outputs"]
 
 
 def fit(
@@ -31,6 +32,7 @@ def fit(
     lr: float,
     seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
     compiled: bool = True,
     backend: str = "python",
 ) -> tuple[MLP, dict[str, Any]]:
@@ -40,6 +42,8 @@ def fit(
     once and replayed (``compiled=False`` rebuilds it at every step, with the same result bit
     for bit; ``backend="numpy"`` replays it with NumPy arrays, see ``micrograd.train``).
     Raises ``NonFiniteLossError`` naming the step if the loss stops being finite.
+    ``on_status(text)`` hears what takes time before the first step and after the last
+    (building the graph, compiling it, the final loss), for a progress display.
 
     >>> from toolkit.datasets import demo
     >>> model, record = fit(*demo(), layers=[4, 4, 1], steps=50, lr=0.05, seed=0)
@@ -47,13 +51,22 @@ def fit(
     (50, True)
     """
     model = MLP(len(xs[0]), list(layers), activation, output_activation, seed=seed)
+    status = on_status or (lambda text: None)
+    built = []
 
-    def loss():
-        return dataset_loss(model, xs, ys)
+    def loss() -> Value:
+        if not built:
+            status(f"building the loss graph over {len(xs):,} points")
+        root = dataset_loss(model, xs, ys)
+        if not built and compiled and on_status is not None:
+            status(f"compiling the loss graph: {len(topological_order(root)):,} nodes")
+        built.append(True)
+        return root
 
     history = train(
         model, loss, steps=steps, lr=lr, on_step=on_step, compiled=compiled, backend=backend
     )
+    status("computing the trained model's loss")
     final_loss = loss().data
     if not math.isfinite(final_loss):
         raise NonFiniteLossError(f"loss became {final_loss} after the last step ({steps - 1})")
@@ -67,6 +80,27 @@ def fit(
         "loss_history": history,
     }
     return model, record
+
+
+def loss_graph(
+    model: MLP,
+    xs: Sequence[Sequence[float]],
+    ys: Sequence[float],
+    loss: str = "sum_of_squares",
+    **settings: float,
+) -> Value:
+    """The graph of the loss called ``loss`` (a name in ``micrograd.losses.LOSSES``, with its
+    settings) of ``model`` over the data set, built as every loss of the project is (see
+    ``micrograd.losses.dataset_loss``).
+
+    >>> from toolkit.datasets import demo
+    >>> model = MLP(3, [4, 4, 1], seed=0)
+    >>> loss_graph(model, *demo()).data == dataset_loss(model, *demo()).data
+    True
+    >>> loss_graph(model, *demo(), "max_margin_l2", alpha=1e-4).scope
+    'loss'
+    """
+    return dataset_loss(model, xs, ys, criterion(loss, model.parameters(), **settings))
 
 
 def outputs(model: MLP, x: Sequence[float]) -> list[float]:

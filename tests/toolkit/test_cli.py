@@ -30,8 +30,8 @@ def test_demo_prints_the_loss_of_every_step_of_the_reference_run():
     lines = result.output.splitlines()
     expected = reference_run(2)
     assert len(lines) == 50
-    assert lines[0] == f"step   0  loss {expected[0]:.6f}"
-    assert lines[-1] == f"step  49  loss {expected[-1]:.6f}"
+    assert lines[0] == f"step   0  loss {expected[0]:.6g}"
+    assert lines[-1] == f"step  49  loss {expected[-1]:.6g}"
 
 
 def test_demo_json_gives_the_exact_losses():

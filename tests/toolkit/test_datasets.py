@@ -101,7 +101,9 @@ def test_data_sets_are_found_by_name_or_csv_path(tmp_path):
     assert load_dataset("moons") == moons()
     path = write(tmp_path, "1,2,3\n", "Points.CSV")
     assert load_dataset(str(path)) == ([[1.0, 2.0]], [3.0])
-    with pytest.raises(ValueError, match=r"unknown data set 'points\.txt'"):
-        load_dataset("points.txt")
+    with pytest.raises(ValueError, match=r"unknown data set 'iris'"):
+        load_dataset("iris")
     with pytest.raises(FileNotFoundError):
         load_dataset(str(tmp_path / "missing.csv"))
+    with pytest.raises(FileNotFoundError):
+        load_dataset("points.txt")  # named like a file: missing, not an unknown name

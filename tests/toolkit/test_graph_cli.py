@@ -38,10 +38,11 @@ def parameter_grads(root):
 
 
 def test_export_loss_demo_writes_the_reference_loss_graph_with_its_gradients(tmp_path):
-    path, result = export(tmp_path, "--loss", "demo", "--seed", "3")
+    path, result = export(tmp_path, "--data", "demo", "--seed", "3")
     G = load_graph(path)
     assert result.output == (
-        f"wrote {path}: 366 nodes, 572 edges (loss graph of the demo MLP (seed 3) over demo)\n"
+        f"wrote {path}: 366 nodes, 572 edges "
+        "(loss graph of the demo MLP (seed 3) over demo; loss: sum_of_squares)\n"
     )
     model = demo_model(3)
     loss = demo_loss(model)
@@ -156,7 +157,8 @@ def test_seed_with_a_model_file_is_a_usage_error(tmp_path):
 
     model_path = tmp_path / "m.json"
     save_model(MLP(3, [1], seed=0), model_path)
-    result = invoke("graph", "export", model_path, "--seed", "2", "--input", "1,2,3", "-o", "g")
+    output = tmp_path / "g.json"
+    result = invoke("graph", "export", model_path, "--seed", "2", "--input", "1,2,3", "-o", output)
     assert result.exit_code == 2
     assert "--seed applies only to the built-in demo MLP" in result.stderr
 
