@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from micrograd.engine import (
     Constant,
@@ -284,28 +283,35 @@ def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
     return [[x.data for x in grad(row, inputs)] for row in gradient]
 
 
-@dataclass
 class CurvatureTape:
-    """A loss and its gradient graph, traced once and replayed as tapes
-    (``micrograd.compile_graph``): the loss, the gradient, Hessian-vector products and the
-    Hessian at any values of the inputs, bit for bit what the eager ``grad`` and ``hvp``
-    give there.
-    Valid while the graphs are static (see the module docstring on branches). Made by
-    ``compile_curvature``."""
+    """A loss's gradient graph, traced once and replayed as a tape (``micrograd.compile_graph``):
+    the gradient, Hessian-vector products and the Hessian at any values of the inputs, bit
+    for bit what the eager ``grad`` and ``hvp`` give there, and the loss itself (its own tape,
+    traced the first time it is asked for). Valid while the graphs are static (see the module
+    docstring on branches). Made by ``compile_curvature``."""
 
-    inputs: int
-    loss_tape: Replay
-    product_tape: Replay
-    """Replays ``sum(gradient[i] * v[i])`` over the inputs followed by ``v``."""
+    def __init__(self, output: Value, inputs: Sequence[Value], backend: str) -> None:
+        gradient = grad(output, inputs, create_graph=True)
+        directions = [Value(0.0, label=f"v.{i}") for i in range(len(inputs))]
+        product = weighted_sum(gradient, directions, Constant(0.0))
+        self.inputs = len(inputs)
+        self.product_tape: Replay = compile_graph(product, [*inputs, *directions], backend)
+        """Replays ``sum(gradient[i] * v[i])`` over the inputs followed by ``v``: its
+        derivatives are ``H v`` for the inputs and the gradient for ``v``."""
+        self._loss_tape: Replay | None = None
+        self._trace_loss = lambda: compile_graph(output, inputs, backend)
 
     def loss(self, values: Sequence[float]) -> float:
         """The output at ``values``."""
-        return self.loss_tape.forward(values)
+        if self._loss_tape is None:
+            self._loss_tape = self._trace_loss()
+            self._trace_loss = None  # the graph is no longer needed
+        return self._loss_tape.forward(values)
 
     def gradient(self, values: Sequence[float]) -> list[float]:
-        """d output / d input at ``values``."""
-        self.loss_tape.forward(values)
-        return self.loss_tape.backward()
+        """d output / d input at ``values``: d/dv of ``sum(gradient[i] * v[i])``."""
+        self.product_tape.forward([*values, *([0.0] * self.inputs)])
+        return self.product_tape.backward()[self.inputs :]
 
     def hvp(self, values: Sequence[float], vector: Sequence[float]) -> list[float]:
         """The Hessian at ``values`` times ``vector``."""
@@ -337,11 +343,4 @@ def compile_curvature(
     """
     _check(output, inputs)
     check_backend(backend)
-    gradient = grad(output, inputs, create_graph=True)
-    directions = [Value(0.0, label=f"v.{i}") for i in range(len(inputs))]
-    product = weighted_sum(gradient, directions, Constant(0.0))
-    return CurvatureTape(
-        inputs=len(inputs),
-        loss_tape=compile_graph(output, inputs, backend),
-        product_tape=compile_graph(product, [*inputs, *directions], backend),
-    )
+    return CurvatureTape(output, inputs, backend)

@@ -22,7 +22,12 @@ import toolkit
 
 __all__ = ["COMMANDS", "EXPERIMENTS", "experiment", "load_experiment", "repository_root"]
 
-EXPERIMENTS = {"loss-curve": "loss_curve", "lr-sweep": "lr_sweep", "moons": "moons"}
+EXPERIMENTS = {
+    "loss-curve": "loss_curve",
+    "lr-sweep": "lr_sweep",
+    "moons": "moons",
+    "sharpness": "sharpness",
+}
 """Each command's name and the module of ``experiments`` that defines it (as ``main``)."""
 
 
@@ -79,6 +84,7 @@ def experiment() -> None:
       micrograd experiment loss-curve --seeds 0-19 --jobs 2
       micrograd experiment lr-sweep --scheduler tcp://127.0.0.1:8786
       micrograd experiment moons
+      micrograd experiment sharpness --jobs 2
     """
 
 
