@@ -27,22 +27,14 @@ def torch():
     return torch_module
 
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium (Debian's ``chromium``, driven by Playwright for Python), one per
     session, for the viewer tests. They skip when either is missing, unless
     MICROGRAD_REQUIRE_BROWSER=1, where its absence fails."""
     import shutil
+
+    from toolkit.view import HEADLESS_CHROMIUM_ARGS
 
     executable = shutil.which("chromium")
     try:
@@ -61,6 +53,8 @@ def browser():
             pytest.fail(f"a browser is required (MICROGRAD_REQUIRE_BROWSER=1): {missing}")
         pytest.skip(missing)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()

@@ -20,8 +20,13 @@ beside what they feed), ordered within columns by barycentre sweeps (``toolkit.d
 page turns that into positions and sizes for the current open scopes, from the innermost
 out (a column is as wide as its widest item, its items stacked and centred), again whenever
 a scope opens or closes, keeping the clicked box where it was on screen. The same graph
-gives a byte-identical page. The page draws on a canvas, only what is in view; zoomed far
-out, nodes are plain rectangles and edges that would look alike on screen are drawn once.
+gives a byte-identical page. The page draws on a canvas, only what is in view (a grid of the
+nodes and of the arrows, set with each layout, finds it); with nodes under 5 pixels tall, the
+edges between two scopes are one line for each pair of innermost open scopes (or closed boxes)
+they join, darker the more edges it stands for, edges inside a scope are not drawn, and nodes
+are plain rectangles, filled one path per colour (a column's nodes one rectangle when the gaps
+between them are under half a pixel); nearer, every edge is drawn, and edges that would look
+alike on screen are drawn once.
 
 A scope that holds nothing but one child scope is one box with it (``layers.2``, which holds
 only ``layers.2.neurons.0``, opens straight into that neuron's nodes), as in
@@ -56,6 +61,10 @@ The page's automation interface, ``window.microgradView``:
 - ``colourBy(mode)`` (``"op"``, ``"scope"``, ``"grad"``), ``highlight(on)``, ``fit()``,
   ``panBy(dx, dy)``, ``zoomBy(factor)``, ``drawNow()`` (draws one frame synchronously and
   returns the milliseconds it took, rasterisation included).
+- ``lastFrame()``: what the last frame drew: ``{detail, arrows, bundles, edges, nodes}``:
+  ``detail`` 0 far out (bundles), 1 near (every edge), 2 near enough to read the nodes' text;
+  the arrows between single nodes or boxes and the bundles stroked, the edges they stand for,
+  and the rectangles filled for nodes.
 
 >>> from micrograd import Value
 >>> x = Value(2.0, label="x")
@@ -70,7 +79,6 @@ from __future__ import annotations
 
 import html as html_text
 import json
-import math
 import os
 import re
 from collections.abc import Hashable
@@ -82,10 +90,10 @@ from micrograd.engine import Value
 from toolkit.draw import _heights
 from toolkit.draw_scopes import natural_order
 from toolkit.files import write_text_atomic
-from toolkit.graph import KINDS, GraphStructure, check_graph, to_networkx
+from toolkit.graph import KINDS, GraphStructure, check_graph, json_number, to_networkx
 from toolkit.scopes import at_level, depth
 
-__all__ = ["VIEW_FORMAT", "view", "view_data", "view_html"]
+__all__ = ["HEADLESS_CHROMIUM_ARGS", "VIEW_FORMAT", "view", "view_data", "view_html"]
 
 VIEW_FORMAT = "micrograd-view"
 VIEW_VERSION = 2
@@ -95,7 +103,17 @@ SCOPE_WIDTH, SCOPE_HEIGHT = 220, 64
 COLUMN_GAP, ROW_GAP = 84, 14
 SCOPE_PADDING, SCOPE_HEADER = 12, 32
 """Inside an open scope: the margin around its children, and the height of its title bar."""
-_NON_FINITE = {math.inf: "inf", -math.inf: "-inf"}
+HEADLESS_CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+"""The flags to open a page offline in headless Chromium here (Debian's ``chromium`` driven
+by Playwright, as the viewer's tests and benchmark do): no sandbox (it needs privileges a
+container lacks), no GPU, and nothing that reaches the network in the background."""
 
 
 def view(root_or_G: Value | nx.DiGraph, path: str | os.PathLike[str], title: str = "") -> None:
@@ -201,8 +219,8 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
         "box": [tree.box_of_scope[a["scope"]] for a in attributes],
         "column": column[:n],
         "row": row[:n],
-        "data": [_number(a["data"]) for a in attributes],
-        "grad": [_number(a["grad"]) for a in attributes] if has_grad else None,
+        "data": [json_number(float(a["data"])) for a in attributes],
+        "grad": [json_number(float(a["grad"])) for a in attributes] if has_grad else None,
         "edgeEnds": [
             end
             for node in nodes
@@ -357,13 +375,6 @@ def _box_columns(
     for item in ranked:
         columns[last - to_end[item]].append(item)
     return columns, before, after
-
-
-def _number(value: float) -> float | str:
-    number = float(value)
-    if number != number:
-        return "nan"
-    return _NON_FINITE.get(number, number)
 
 
 def _viewer_file(name: str) -> str:

@@ -25,17 +25,9 @@ from pathlib import Path
 from experiments.bench.suite import machine
 from experiments.views import moons_graph
 from toolkit.files import write_text_atomic
-from toolkit.view import view
+from toolkit.view import HEADLESS_CHROMIUM_ARGS, view
 
 OUTPUT = Path("results/bench/viewer.json")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 850}
 ZOOMS = (1, 4, 16, 64, 256)
 """Zoom factors from the fitted whole graph at which pan and zoom frames are timed."""
@@ -51,7 +43,9 @@ def measure(page_path: Path) -> dict:
     if executable is None:
         raise SystemExit("no chromium on PATH: apt-get install chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
+        )
         page = browser.new_context(offline=True, viewport=VIEWPORT).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

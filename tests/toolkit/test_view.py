@@ -8,25 +8,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from micrograd import Value, scope
-from micrograd.demo import demo_loss, demo_model
+from micrograd import Value
+from tests.toolkit.view_helpers import non_finite_graph, reference_graph
 from toolkit.cli_view import view_command
-from toolkit.graph import load_graph, save_graph, to_networkx
+from toolkit.graph import load_graph, save_graph
 from toolkit.view import SCOPE_HEIGHT, SCOPE_WIDTH, view, view_data, view_html
-
-
-def reference_graph():
-    loss = demo_loss(demo_model(0))
-    loss.backward()
-    return to_networkx(loss)
-
-
-def non_finite_graph():
-    with scope("edge"):
-        total = Value(0.0, label="zero").log() + Value(-1.0, label="minus").log()
-    root = total + Value(1000.0, label="big").exp()
-    root.backward()
-    return to_networkx(root)
 
 
 def embedded(html: str) -> dict:

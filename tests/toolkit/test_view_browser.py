@@ -6,25 +6,10 @@ from __future__ import annotations
 import pytest
 from matplotlib.image import imread
 
-from micrograd import Value, scope
-from micrograd.demo import demo_loss, demo_model
+from tests.toolkit.view_helpers import non_finite_graph, reference_graph
 from toolkit.draw_scopes import collapse
-from toolkit.graph import check_graph, to_networkx
+from toolkit.graph import check_graph
 from toolkit.view import view, view_data
-
-
-def reference_graph():
-    loss = demo_loss(demo_model(0))
-    loss.backward()
-    return to_networkx(loss)
-
-
-def non_finite_graph():
-    with scope("edge"):
-        total = Value(0.0, label="zero").log() + Value(-1.0, label="minus").log()
-    root = total + Value(1000.0, label="big").exp()
-    root.backward()
-    return to_networkx(root)
 
 
 class Page:
@@ -43,26 +28,24 @@ class Page:
         return self.page.evaluate(f"(args) => window.microgradView.{expression}(...args)", args)
 
 
-@pytest.fixture(scope="module")
-def reference(browser, tmp_path_factory):
-    G = reference_graph()
-    path = tmp_path_factory.mktemp("view") / "reference.html"
+def opened(browser, tmp_path_factory, G, name: str):
+    """Yields the graph and its page; at teardown, checks the page reported no error."""
+    path = tmp_path_factory.mktemp("view") / f"{name}.html"
     view(G, path)
     page = Page(browser, path)
     yield G, page
     assert page.errors == []
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def reference(browser, tmp_path_factory):
+    yield from opened(browser, tmp_path_factory, reference_graph(), "reference")
 
 
 @pytest.fixture(scope="module")
 def non_finite(browser, tmp_path_factory):
-    G = non_finite_graph()
-    path = tmp_path_factory.mktemp("view") / "non-finite.html"
-    view(G, path)
-    page = Page(browser, path)
-    yield G, page
-    assert page.errors == []
-    page.context.close()
+    yield from opened(browser, tmp_path_factory, non_finite_graph(), "non-finite")
 
 
 def expected_visible(G, expanded: list[str]) -> int:
@@ -257,3 +240,40 @@ def test_fully_expanded_every_box_holds_its_children_and_nothing_overlaps(refere
                     or other[3] <= one[1] + slack
                 ), data["boxes"][b]
     page.call("collapseAll")
+
+
+def test_far_out_edges_between_scopes_are_bundles_and_near_every_edge_is_drawn(reference):
+    G, page = reference
+    page.call("expandAll")
+    page.call("fit")  # the whole graph in view, nodes tall enough to draw every edge
+    page.call("drawNow")
+    near = page.call("lastFrame")
+    assert near["detail"] >= 1 and near["bundles"] == 0
+    assert near["edges"] == G.number_of_edges() and near["arrows"] <= near["edges"]
+    assert near["nodes"] == G.number_of_nodes()
+    page.call("zoomBy", 0.25)  # nodes a few pixels tall: one line per pair of scopes
+    page.call("drawNow")
+    far = page.call("lastFrame")
+    assert far["detail"] == 0 and far["arrows"] == 0
+    assert 0 < far["bundles"] < far["edges"] < G.number_of_edges()
+    page.call("zoomBy", 4)
+    page.call("drawNow")
+    assert page.call("lastFrame") == near
+    page.call("collapseAll")
+
+
+def test_the_toolbar_is_one_row_at_1400_pixels(reference):
+    _, page = reference
+    page.page.set_viewport_size({"width": 1400, "height": 850})
+    page.page.evaluate(
+        "document.getElementById('title').textContent = 'The moons classifier\\'s loss, seed 0'"
+    )
+    middles = page.page.evaluate(
+        "['heading', 'stats', 'search', 'colour', 'lineage', 'expand-all', 'fit']"
+        ".map((id) => document.getElementById(id).getBoundingClientRect())"
+        ".map((r) => r.top + r.height / 2)"
+    )
+    assert max(middles) - min(middles) < 4, middles
+    heading = "document.getElementById('heading')"
+    assert page.page.evaluate(f"{heading}.scrollWidth <= {heading}.clientWidth")
+    page.page.set_viewport_size({"width": 1200, "height": 800})

@@ -226,6 +226,125 @@
     for (let b = 0; b < B; b++) if (boxShown[b] === -1) place(b);
   }
 
+  // ---- spatial index ---------------------------------------------------------------------
+
+  // Uniform grids over the laid-out graph, set with the layout, so that a frame visits what is
+  // in view: the shown nodes by the cell of their centre, on the finest level; each arrow on the
+  // finest level where it spans a few cells (each level's cells are 4 times as wide as the one
+  // before), in the cells along its path.
+  const GRID_SIDE = 128; // cells along the graph's longer side on the finest level, at most
+  const space = { x: 0, y: 0, levels: [], cells: 0 };
+  let stamp = 0; // counts the frames' gatherings of arrows, so that one visits an arrow once
+
+  function setSpace() {
+    space.x = RECT[0];
+    space.y = RECT[1];
+    space.levels = [];
+    let offset = 0;
+    for (let cell = Math.max(NW + COLUMN_GAP, Math.max(RECT[2], RECT[3]) / GRID_SIDE); ; cell *= 4) {
+      const columns = Math.max(1, Math.ceil(RECT[2] / cell)), rows = Math.max(1, Math.ceil(RECT[3] / cell));
+      space.levels.push({ cell, columns, rows, offset });
+      offset += columns * rows;
+      if (columns === 1 && rows === 1) break;
+    }
+    space.cells = offset;
+  }
+
+  const columnAt = (level, x) => Math.min(level.columns - 1, Math.max(0, Math.floor((x - space.x) / level.cell)));
+  const rowAt = (level, y) => Math.min(level.rows - 1, Math.max(0, Math.floor((y - space.y) / level.cell)));
+
+  // The items 0 .. count - 1 by cell: cellsOf(k, add) calls add(cell) for each cell item k touches.
+  function index(count, cellsOf) {
+    let items = new Int32Array(count + 64), cells = new Int32Array(count + 64), used = 0, k = 0;
+    const add = (cell) => {
+      if (used === items.length) {
+        const more = new Int32Array(2 * used), moreCells = new Int32Array(2 * used);
+        more.set(items); moreCells.set(cells);
+        items = more; cells = moreCells;
+      }
+      items[used] = k; cells[used++] = cell;
+    };
+    for (; k < count; k++) cellsOf(k, add);
+    const start = new Int32Array(space.cells + 1);
+    for (let j = 0; j < used; j++) start[cells[j] + 1]++;
+    for (let c = 0; c < space.cells; c++) start[c + 1] += start[c];
+    const list = new Int32Array(used), next = start.slice(0, space.cells);
+    for (let j = 0; j < used; j++) list[next[cells[j]]++] = items[j];
+    return { start, list };
+  }
+
+  function nodeCell(k, add) {
+    const i = shownNodes[k], level = space.levels[0];
+    add(rowAt(level, Y[i] + NH / 2) * level.columns + columnAt(level, X[i] + NW / 2));
+  }
+
+  // The cells an arrow passes through: those around each piece of its line, cut at most every
+  // half cell, and of its curve when it has one (a near frame draws the curve, or the line when
+  // the arrow is longer than the window).
+  function arrowCells(set, k, add) {
+    const g = set.geometry, x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
+    const length = Math.abs(x1 - x0) + Math.abs(y1 - y0);
+    let l = 0;
+    while (l < space.levels.length - 1 && length > 4 * space.levels[l].cell) l++;
+    const level = space.levels[l];
+    const pieces = Math.max(1, Math.ceil((2 * length) / level.cell));
+    const walk = (curve) => {
+      let px = x0, py = y0, last = -1;
+      for (let j = 1; j <= pieces; j++) {
+        const t = j / pieces, u = 1 - t;
+        const x = curve ? u * u * u * x0 + t * t * t * x1 + 1.5 * t * u * (x0 + x1) : x0 + (x1 - x0) * t;
+        const y = curve ? y0 + (y1 - y0) * t * t * (3 - 2 * t) : y0 + (y1 - y0) * t;
+        const c0 = columnAt(level, Math.min(px, x)), c1 = columnAt(level, Math.max(px, x));
+        const r0 = rowAt(level, Math.min(py, y)), r1 = rowAt(level, Math.max(py, y));
+        for (let r = r0; r <= r1; r++) {
+          for (let c = c0; c <= c1; c++) {
+            const cell = level.offset + r * level.columns + c;
+            if (cell !== last) add(cell);
+            last = cell;
+          }
+        }
+        px = x; py = y;
+      }
+    };
+    walk(false);
+    if (set.curved[k] && x1 > x0 && y1 !== y0) walk(true);
+  }
+
+  // Calls visit(cell) for the cells under the window grown by margin, on the levels given.
+  function cellsIn(view, margin, levels, visit) {
+    for (let l = 0; l < levels; l++) {
+      const level = space.levels[l];
+      const c0 = columnAt(level, view.left - margin), c1 = columnAt(level, view.right + margin);
+      const r0 = rowAt(level, view.top - margin), r1 = rowAt(level, view.bottom + margin);
+      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) visit(level.offset + r * level.columns + c);
+    }
+  }
+
+  // The shown nodes whose rectangle, grown to w by h, meets the window.
+  function nodesIn(view, w, h) {
+    const found = [], { start, list } = nodeGrid;
+    cellsIn(view, Math.max(w, h, space.levels[0].cell / 2), 1, (cell) => {
+      for (let j = start[cell]; j < start[cell + 1]; j++) {
+        const i = shownNodes[list[j]], x = X[i], y = Y[i];
+        if (x <= view.right && x + w >= view.left && y <= view.bottom && y + h >= view.top) found.push(i);
+      }
+    });
+    return found;
+  }
+
+  // The arrows of a set that pass through the cells under the window, each once.
+  function arrowsIn(set, view) {
+    const found = [], { start, list } = set.grid, seen = set.seen;
+    stamp++;
+    cellsIn(view, NH, space.levels.length, (cell) => {
+      for (let j = start[cell]; j < start[cell + 1]; j++) {
+        const k = list[j];
+        if (seen[k] !== stamp) { seen[k] = stamp; found.push(k); }
+      }
+    });
+    return found;
+  }
+
   // ---- expansion state and what it shows -------------------------------------------------
 
   const open = new Uint8Array(B);
@@ -238,8 +357,13 @@
   let shownNodes = new Int32Array(0);
   let closedBoxes = [];
   let openFrames = [];
-  let arrows = null;
-  let nodeBuckets = [];
+  const hasOpenChild = new Uint8Array(B);
+  let arrows = null; // one per pair of shown elements: what a near frame draws
+  let bundles = null; // one per pair of innermost open scopes (or closed boxes): what a far one draws
+  let nodeGrid = null;
+  let palette = []; // the fill colours of the shown nodes; colourOf[i] indexes it
+  let runs = null;
+  const colourOf = new Int32Array(N);
   const lit = new Uint8Array(N); // 1 selected, 2 ancestor, 3 descendant
   const boxLit = new Uint8Array(B);
 
@@ -253,16 +377,27 @@
     shownNodes = Int32Array.from(nodes);
     closedBoxes = [];
     openFrames = [];
+    hasOpenChild.fill(0);
     for (let b = 1; b < B; b++) {
       if (boxShown[b] === b) closedBoxes.push(b);
-      else if (boxShown[b] === -1) openFrames.push(b);
+      else if (boxShown[b] === -1) { openFrames.push(b); hasOpenChild[PARENT[b]] = 1; }
     }
     layout();
+    setSpace();
+    nodeGrid = index(shownNodes.length, nodeCell);
     deriveArrows();
     bucketNodes();
   }
 
   const elementOf = (i) => (boxShown[BOX[i]] === -1 ? i : N + boxShown[BOX[i]]);
+
+  // Where a far frame ends a node's edges: the closed box drawn for it, or the open scope holding
+  // it when no open scope lies inside that one; else (as outside every scope) the node itself.
+  function groupOf(i) {
+    const b = BOX[i], shown = boxShown[b];
+    if (shown !== -1) return N + shown;
+    return b > 0 && !hasOpenChild[b] ? N + b : i;
+  }
 
   function rectOf(element) {
     if (element < N) return [X[element], Y[element], NW, NH];
@@ -270,31 +405,54 @@
     return [RECT[4 * b], RECT[4 * b + 1], RECT[4 * b + 2], RECT[4 * b + 3]];
   }
 
-  // An arrow per pair of shown elements, counting the edges it stands for, with its end points
-  // computed once so that a frame only culls and strokes.
   function deriveArrows() {
-    const index = new Map();
-    const source = [], target = [], count = [], litFlags = [];
+    arrows = arrowSet(elementOf);
+    bundles = arrowSet(groupOf);
+    relight();
+  }
+
+  // Marks the arrows of both sets that stand for an edge of the selected node's lineage.
+  function relight() {
+    for (const set of [arrows, bundles]) {
+      set.lit.fill(0);
+      if (!lineageOn) continue;
+      for (let e = 0; e < E; e++) {
+        const k = set.arrowOf[e];
+        if (k >= 0 && edgeLit(ENDS[2 * e], ENDS[2 * e + 1])) set.lit[k] = 1;
+      }
+    }
+  }
+
+  // An arrow per pair of the elements that endOf gives the ends of an edge (nodes, or boxes as
+  // N + b), counting the edges it stands for, with its end points computed once and a grid of
+  // the cells it passes through, so that a frame only gathers, culls and strokes.
+  function arrowSet(endOf) {
+    const keys = new Map();
+    const source = [], target = [], count = [];
+    const arrowOf = new Int32Array(E).fill(-1);
     for (let e = 0; e < E; e++) {
       const u = ENDS[2 * e], v = ENDS[2 * e + 1];
-      const a = elementOf(u), b = elementOf(v);
+      const a = endOf(u), b = endOf(v);
       if (a === b) continue;
       const key = a * (N + B) + b;
-      let k = index.get(key);
+      let k = keys.get(key);
       if (k === undefined) {
         k = source.length;
-        index.set(key, k);
-        source.push(a); target.push(b); count.push(0); litFlags.push(0);
+        keys.set(key, k);
+        source.push(a); target.push(b); count.push(0);
       }
       count[k]++;
-      if (lineageOn && edgeLit(u, v)) litFlags[k] = 1;
+      arrowOf[e] = k;
     }
     const n = source.length;
     const geometry = new Float64Array(4 * n);
     const curved = new Uint8Array(n);
+    const weight = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       const from = rectOf(source[k]), to = rectOf(target[k]);
       curved[k] = from[0] + from[2] <= to[0] ? 1 : 0;
+      const between = source[k] < N && target[k] < N;
+      weight[k] = between ? 0 : endOf === elementOf ? 1 : 2 + Math.min(3, Math.floor(Math.log10(count[k])));
     }
     const leave = ports(source, target, curved), enter = ports(target, source, curved);
     for (let k = 0; k < n; k++) {
@@ -302,10 +460,12 @@
       const ends = curved[k] ? [from[0] + from[2], leave[k], to[0], enter[k]] : arrowEnds(from, to);
       geometry.set(ends, 4 * k);
     }
-    arrows = {
-      n, source: Int32Array.from(source), target: Int32Array.from(target),
-      count: Int32Array.from(count), lit: Uint8Array.from(litFlags), geometry, curved,
+    const set = {
+      n, source: Int32Array.from(source), target: Int32Array.from(target), count: Int32Array.from(count),
+      lit: new Uint8Array(n), arrowOf, geometry, curved, weight, seen: new Uint32Array(n), grid: null,
     };
+    set.grid = index(n, (k, add) => arrowCells(set, k, add));
+    return set;
   }
 
   // The height at which each arrow leaves (or enters) the element at its own end: the middle, but
@@ -479,14 +639,31 @@
     return `rgb(${mixed[0]},${mixed[1]},${mixed[2]})`;
   }
 
+  // Each shown node's fill colour, as an index into palette, so that a frame fills the nodes
+  // of one colour in one path; and the runs of nodes one under the other in a column, of one
+  // colour and all lit or all not, which far out are drawn as one rectangle each.
   function bucketNodes() {
-    const groups = new Map();
+    const colours = new Map();
     for (const i of shownNodes) {
       const colour = nodeColour(i);
-      if (!groups.has(colour)) groups.set(colour, []);
-      groups.get(colour).push(i);
+      if (!colours.has(colour)) colours.set(colour, colours.size);
+      colourOf[i] = colours.get(colour);
     }
-    nodeBuckets = [...groups].map(([colour, nodes]) => ({ colour, nodes: Int32Array.from(nodes) }));
+    palette = [...colours.keys()];
+    const first = [], last = [];
+    const pitch = NH + ROW_GAP;
+    for (const b of [0, ...openFrames]) {
+      let previous = -1;
+      for (let k = itemStart[b]; k < itemStart[b + 1]; k++) {
+        const i = itemList[k];
+        const joins = i < N && previous >= 0 && X[i] === X[previous] && Math.abs(Y[i] - Y[previous] - pitch) < 1e-6
+          && colourOf[i] === colourOf[previous] && !lit[i] === !lit[previous];
+        if (joins) last[last.length - 1] = i;
+        else if (i < N) { first.push(i); last.push(i); }
+        previous = i < N ? i : -1;
+      }
+    }
+    runs = { first: Int32Array.from(first), last: Int32Array.from(last) };
   }
 
   // ---- camera ----------------------------------------------------------------------------
@@ -592,6 +769,13 @@
     requestAnimationFrame(() => { drawPending = false; draw(); });
   }
 
+  // Nodes at least this many pixels tall are drawn with their edges one by one (and, at 22 pixels,
+  // with their text); shorter, each scope's edges are drawn as bundles, one line per pair of
+  // connected innermost open scopes, and nodes as plain rectangles.
+  const NEAR = 5, READABLE = 22;
+  // What the last frame drew: the arrows or bundles stroked, the edges they stand for, the nodes.
+  let drawn = { detail: 0, arrows: 0, bundles: 0, edges: 0, nodes: 0 };
+
   function draw() {
     const s = camera.scale;
     const view = { left: camera.x, top: camera.y, right: camera.x + width / s, bottom: camera.y + height / s };
@@ -599,15 +783,16 @@
     ctx.fillStyle = "#fbfbfd";
     ctx.fillRect(0, 0, width, height);
     ctx.setTransform(ratio * s, 0, 0, ratio * s, -camera.x * s * ratio, -camera.y * s * ratio);
-    const detail = NH * s >= 22 ? 2 : NH * s >= 5 ? 1 : 0;
+    const detail = NH * s >= READABLE ? 2 : NH * s >= NEAR ? 1 : 0;
+    drawn = { detail, arrows: 0, bundles: 0, edges: 0, nodes: 0 };
     drawFrames(view, s);
-    drawArrows(view, s, detail);
+    const stroked = drawArrows(detail ? arrows : bundles, view, s, detail);
     drawClosedBoxes(view, s);
     drawNodes(view, s, detail);
     drawSelection(s);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     drawBoxTitles(view, s);
-    if (detail === 2) drawArrowCounts(view, s);
+    if (detail === 2) drawArrowCounts(stroked, view, s);
   }
 
   const inView = (v, x, y, w, h) => x <= v.right && x + w >= v.left && y <= v.bottom && y + h >= v.top;
@@ -632,8 +817,25 @@
     ctx.globalAlpha = 1;
   }
 
-  function drawArrows(view, s, detail) {
-    const g = arrows.geometry;
+  // An arrow's weight: 0 between two nodes, 1 from or to a closed box, and for a bundle 2 to 5
+  // by the number of edges it stands for (1, 10, 100, 1,000 or more). A bundle is a line under
+  // a pixel wide (which the canvas draws several times faster than a wider one), the darker the
+  // more edges it stands for.
+  const STROKES = [
+    null, ["#5c5f8a", 2.2], ["rgba(70, 74, 130, 0.35)", 0.95], ["rgba(70, 74, 130, 0.55)", 0.95],
+    ["rgba(70, 74, 130, 0.75)", 0.95], ["rgba(60, 62, 120, 0.95)", 0.95],
+  ];
+  // Many crossing lines make one path slow to fill: they are stroked in batches of at most
+  // this many, or this many longer than the window.
+  const BATCH = 256, LONG_BATCH = 16;
+  // Lines between two nodes are this many device pixels wide when near: under one pixel, which
+  // the canvas draws several times faster than a wider line.
+  const THIN = 0.95;
+
+  // Strokes the arrows of a set that cross the window; returns those drawn in full colour.
+  function drawArrows(set, view, s, detail) {
+    const g = set.geometry;
+    const candidates = arrowsIn(set, view);
     const passes = lineageOn && selected >= 0 ? [0, 1] : [-1];
     // Far out, an edge shorter than two pixels hides under the nodes it joins, and edges whose
     // ends fall in the same 2-pixel cells look like one: draw one of each. Nearer, the same goes
@@ -642,53 +844,60 @@
     const shortest = detail === 0 ? 2 / s : 0;
     const longest = Math.max(width, height) / s;
     const seen = segmentTable();
+    const stroked = [];
     let crossing = 0;
     for (const pass of passes) {
-      for (const heavy of [0, 1]) {
+      for (let weight = 0; weight < STROKES.length; weight++) {
+        const [colour, lineWidth] = STROKES[weight] || ["rgba(95, 100, 125, 0.6)", detail ? THIN : 0.7];
         ctx.globalAlpha = pass === 0 ? 0.12 : 1;
-        ctx.strokeStyle = pass === 1 ? "#d9480f" : heavy ? "#5c5f8a" : "rgba(95, 100, 125, 0.6)";
-        ctx.lineWidth = (heavy ? 2.2 : detail ? 1.1 : 0.7) / s;
+        ctx.strokeStyle = pass === 1 ? "#d9480f" : colour;
+        ctx.lineWidth = (weight === 1 ? lineWidth : lineWidth / ratio) / s;
         ctx.beginPath();
-        let inPath = 0;
-        for (let k = 0; k < arrows.n; k++) {
-          // Many crossing lines make one path slow to fill: stroke them in batches.
-          if (inPath === 256) { ctx.stroke(); ctx.beginPath(); inPath = 0; }
-          if (pass !== -1 && arrows.lit[k] !== pass) continue;
-          const isHeavy = arrows.source[k] >= N || arrows.target[k] >= N;
-          if (isHeavy !== !!heavy) continue;
+        let inPath = 0, longInPath = 0;
+        for (const k of candidates) {
+          if (set.weight[k] !== weight || (pass !== -1 && set.lit[k] !== pass)) continue;
+          if (inPath === BATCH || longInPath === LONG_BATCH) {
+            ctx.stroke();
+            ctx.beginPath();
+            inPath = 0;
+            longInPath = 0;
+          }
           const x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
           if (Math.max(x0, x1) < view.left || Math.min(x0, x1) > view.right) continue;
           if (Math.max(y0, y1) < view.top || Math.min(y0, y1) > view.bottom) continue;
           const length = Math.abs(x1 - x0) + Math.abs(y1 - y0);
-          if (length < shortest && !arrows.lit[k]) continue;
-          const long = length > longest;
-          if (long) {
+          if (length < shortest && !set.lit[k]) continue;
+          if (length > longest) {
             // Only its part in the window, drawn once for all the parts that look alike.
             if (!clipToView(x0, y0, x1, y1, view)) continue;
             const [a, b, c, d] = clip;
-            if (pass !== 0 && !arrows.lit[k] && (crossing >= MOST_CROSSING || !firstInCells(seen, a, b, c, d, view, s, 8))) continue;
+            if (!set.lit[k] && (crossing >= MOST_CROSSING || !firstInCells(seen, a, b, c, d, view, s, 8))) continue;
             crossing++;
+            longInPath++;
             ctx.moveTo(a, b);
             ctx.lineTo(c, d);
-            inPath++;
-            continue;
-          }
-          const passing = detail === 0 || (!inside(view, x0, y0) && !inside(view, x1, y1));
-          if (passing && pass !== 0 && !firstInCells(seen, x0, y0, x1, y1, view, s)) continue;
-          ctx.moveTo(x0, y0);
-          if (detail > 0 && arrows.curved[k] && x1 > x0) {
-            const mx = (x0 + x1) / 2;
-            ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
           } else {
-            ctx.lineTo(x1, y1);
+            const passing = detail === 0 || (!inside(view, x0, y0) && !inside(view, x1, y1));
+            if (passing && !set.lit[k] && !firstInCells(seen, x0, y0, x1, y1, view, s)) continue;
+            ctx.moveTo(x0, y0);
+            if (detail > 0 && set.curved[k] && x1 > x0) {
+              const mx = (x0 + x1) / 2;
+              ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+            } else {
+              ctx.lineTo(x1, y1);
+            }
           }
           inPath++;
+          if (set === bundles) drawn.bundles++; else drawn.arrows++;
+          drawn.edges += set.count[k];
+          if (pass !== 0) stroked.push(k);
         }
-        ctx.stroke();
+        if (inPath) ctx.stroke();
       }
     }
     ctx.globalAlpha = 1;
-    if (detail === 2) drawArrowHeads(view, s);
+    if (detail === 2) drawArrowHeads(candidates, view);
+    return stroked;
   }
 
   const inside = (v, x, y) => x >= v.left && x <= v.right && y >= v.top && y <= v.bottom;
@@ -715,10 +924,10 @@
     return true;
   }
 
-  function drawArrowHeads(view, s) {
+  function drawArrowHeads(candidates, view) {
     const g = arrows.geometry, size = 7;
     ctx.beginPath();
-    for (let k = 0; k < arrows.n; k++) {
+    for (const k of candidates) {
       const x1 = g[4 * k + 2], y1 = g[4 * k + 3];
       if (x1 < view.left || x1 > view.right || y1 < view.top || y1 > view.bottom) continue;
       const forward = arrows.curved[k] && x1 > g[4 * k];
@@ -747,31 +956,45 @@
     ctx.globalAlpha = 1;
   }
 
+  // The shown nodes in the window, filled one path per colour; near, outlined and (readable)
+  // with their text.
   function drawNodes(view, s, detail) {
     const least = 1.2 / s; // far out, a node is still a visible dot
     const w = Math.max(NW, least), h = Math.max(NH, least);
+    if (detail === 0 && ROW_GAP * s < 0.5) { drawRuns(view, w, h); return; }
+    const visible = nodesIn(view, w, h);
+    const start = new Int32Array(palette.length + 1);
+    for (const i of visible) start[colourOf[i] + 1]++;
+    for (let c = 0; c < palette.length; c++) start[c + 1] += start[c];
+    const byColour = new Int32Array(visible.length), next = start.slice(0, palette.length);
+    for (const i of visible) byColour[next[colourOf[i]]++] = i;
     const passes = lineageOn && selected >= 0 ? [0, 1] : [-1];
     const onScreen = [];
     const taken = detail === 0 ? pixelGrid() : null;
     for (const pass of passes) {
       ctx.globalAlpha = pass === 0 ? 0.2 : 1;
-      for (const bucket of nodeBuckets) {
+      for (let c = 0; c < palette.length; c++) {
         ctx.beginPath();
-        for (const i of bucket.nodes) {
+        let inPath = 0;
+        for (let j = start[c]; j < start[c + 1]; j++) {
+          const i = byColour[j];
           if (pass !== -1 && (lit[i] ? 1 : 0) !== pass) continue;
           const x = X[i], y = Y[i];
-          if (x > view.right || x + w < view.left || y > view.bottom || y + h < view.top) continue;
           if (taken && pass !== 0) {
             // Far out, many nodes land on one pixel: draw one of them.
             const px = Math.floor((x - view.left) * s), py = Math.floor((y - view.top) * s);
+            const inGrid = px >= 0 && py >= 0 && px < taken.columns && py < taken.rows;
             const cell = py * taken.columns + px;
-            if (px >= 0 && py >= 0 && px < taken.columns && taken.cells[cell]) continue;
-            if (px >= 0 && py >= 0 && px < taken.columns) taken.cells[cell] = 1;
+            if (inGrid && taken.cells[cell]) continue;
+            if (inGrid) taken.cells[cell] = 1;
           }
           ctx.rect(x, y, w, h);
-          if (detail && pass !== 0) onScreen.push(i);
+          inPath++;
+          if (detail === 2 && pass !== 0) onScreen.push(i);
         }
-        ctx.fillStyle = bucket.colour;
+        if (!inPath) continue;
+        drawn.nodes += inPath;
+        ctx.fillStyle = palette[c];
         ctx.fill();
         if (detail) {
           ctx.lineWidth = 1 / s;
@@ -782,6 +1005,25 @@
     }
     ctx.globalAlpha = 1;
     if (detail === 2) drawNodeText(onScreen);
+  }
+
+  // Far out, where the gaps between the nodes of a column are under half a pixel: a rectangle
+  // per run of nodes (see bucketNodes), w wide and at least h tall, one path per colour.
+  function drawRuns(view, w, h) {
+    const paths = palette.map(() => [new Path2D(), new Path2D()]);
+    const { first, last } = runs;
+    for (let k = 0; k < first.length; k++) {
+      const i = first[k], x = X[i], top = Y[i], bottom = Math.max(Y[last[k]] + NH, top + h);
+      if (x > view.right || x + w < view.left || top > view.bottom || bottom < view.top) continue;
+      paths[colourOf[i]][lit[i] ? 1 : 0].rect(x, top, w, bottom - top);
+      drawn.nodes++;
+    }
+    const dim = lineageOn && selected >= 0;
+    for (const shade of [0, 1]) {
+      ctx.globalAlpha = dim && !shade ? 0.2 : 1;
+      palette.forEach((colour, c) => { ctx.fillStyle = colour; ctx.fill(paths[c][shade]); });
+    }
+    ctx.globalAlpha = 1;
   }
 
   const SEGMENT_SLOTS = 1 << 18;
@@ -813,15 +1055,15 @@
     return true;
   }
 
-  let grid = null;
+  let pixels = null;
   function pixelGrid() {
     const columns = Math.ceil(width) + 1, rows = Math.ceil(height) + 1;
-    if (!grid || grid.columns !== columns || grid.rows !== rows) {
-      grid = { columns, rows, cells: new Uint8Array(columns * rows) };
+    if (!pixels || pixels.columns !== columns || pixels.rows !== rows) {
+      pixels = { columns, rows, cells: new Uint8Array(columns * rows) };
     } else {
-      grid.cells.fill(0);
+      pixels.cells.fill(0);
     }
-    return grid;
+    return pixels;
   }
 
   function drawNodeText(nodes) {
@@ -869,13 +1111,9 @@
   // too thin to read, the innermost open scopes (those with no open scope inside) get their name
   // in the middle instead. A closed box's title, node count and most common operations sit inside
   // it, at a size that follows the zoom within limits.
-  let hasOpenChild = new Uint8Array(B);
-
   function drawBoxTitles(view, s) {
     ctx.textAlign = "left";
     ctx.textBaseline = "middle";
-    hasOpenChild = new Uint8Array(B);
-    for (const b of openFrames) hasOpenChild[PARENT[b]] = 1;
     for (const b of openFrames) {
       const r = screenRect(b);
       if (!visibleOnScreen(r)) continue;
@@ -977,14 +1215,14 @@
 
   const visibleOnScreen = (r) => r.x < width && r.x + r.w > 0 && r.y < height && r.y + r.h > 0;
 
-  function drawArrowCounts(view, s) {
-    const g = arrows.geometry;
+  function drawArrowCounts(stroked, view, s) {
     ctx.font = "600 11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    let drawn = 0;
+    let shown = 0;
     const placed = []; // counts already drawn, on screen: one that would cover them is left out
-    for (let k = 0; k < arrows.n && drawn < 400; k++) {
+    for (const k of stroked) {
+      if (shown === 400) break;
       if (arrows.count[k] < 2) continue;
       const text = `\u00d7${arrows.count[k].toLocaleString("en")}`;
       const w = ctx.measureText(text).width + 8;
@@ -997,7 +1235,7 @@
       ctx.fillRect(sx - w / 2, sy - 8, w, 16);
       ctx.fillStyle = "#3b3f66";
       ctx.fillText(text, sx, sy);
-      drawn++;
+      shown++;
     }
   }
 
@@ -1219,7 +1457,7 @@
     if (i === undefined) throw new Error(`no node ${id} in this graph`);
     selected = i;
     setLineage();
-    deriveArrows();
+    relight();
     bucketNodes();
     showPanel();
     requestDraw();
@@ -1239,7 +1477,8 @@
     lineageOn = !!on;
     $("lineage").setAttribute("aria-pressed", String(lineageOn));
     setLineage();
-    deriveArrows();
+    relight();
+    bucketNodes();
     showPanel();
     requestDraw();
     if (lineageOn && selected < 0) say("select a node to see what it depends on and what it feeds");
@@ -1326,9 +1565,8 @@
 
   function hitTest(sx, sy) {
     const wx = camera.x + sx / camera.scale, wy = camera.y + sy / camera.scale;
-    for (const i of shownNodes) {
-      if (wx >= X[i] && wx <= X[i] + NW && wy >= Y[i] && wy <= Y[i] + NH) return { node: i };
-    }
+    const nodes = nodesIn({ left: wx, top: wy, right: wx, bottom: wy }, NW, NH);
+    if (nodes.length) return { node: nodes[0] };
     for (const b of closedBoxes) {
       if (within(b, wx, wy)) return { box: b };
     }
@@ -1441,7 +1679,7 @@
 
   window.microgradView = {
     ready, state, expand, collapse, expandAll, collapseAll, select, reveal, search, highlight,
-    colourBy, fit, boxPosition, nodePosition, drawNow,
+    colourBy, fit, boxPosition, nodePosition, drawNow, lastFrame: () => ({ ...drawn }),
     panBy: (dx, dy) => panBy(dx, dy),
     zoomBy: (factor) => zoomAt(factor, width / 2, height / 2),
   };
