@@ -7,8 +7,6 @@ while running.
 
 from __future__ import annotations
 
-import json
-
 import click
 
 import micrograd
@@ -23,6 +21,7 @@ from toolkit.cli_types import (
     Progress,
     Seed,
     Steps,
+    echo_json,
     replay_options,
 )
 
@@ -66,7 +65,7 @@ def demo(seed: int, steps: int, lr: float, as_json: bool, eager: bool, numpy: bo
         except NonFiniteLossError as error:
             raise click.ClickException(str(error)) from None
     if as_json:
-        click.echo(json.dumps({"seed": seed, "steps": steps, "lr": lr, "losses": losses}))
+        echo_json({"seed": seed, "steps": steps, "lr": lr, "losses": losses})
 
 
 for _module in (cli_graph, cli_model, cli_experiment):

@@ -23,6 +23,7 @@ from toolkit.cli_types import (
     Progress,
     Seed,
     check_output,
+    echo_json,
     format_from_suffix,
     input_file_errors,
 )
@@ -188,13 +189,13 @@ def analyze_command(graph_file: str, as_json: bool, top: int, by_scope: bool) ->
             report, fingerprint = analyze(G, top=top), graph_fingerprint(G)
     if by_scope:
         click.echo(
-            json.dumps(by_scope_report.to_dict())
+            json.dumps(by_scope_report.to_dict(), allow_nan=False)
             if as_json
             else format_scope_analysis(by_scope_report)
         )
         return
     if as_json:
-        click.echo(json.dumps({**report.to_dict(), "fingerprint": fingerprint}))
+        echo_json({**report.to_dict(), "fingerprint": fingerprint})
     else:
         click.echo(f"{format_analysis(report)}\n{'fingerprint':<19} {fingerprint}")
 
@@ -231,7 +232,10 @@ def diff_command(
         A, B = load_graph_file(graph_a, progress), load_graph_file(graph_b, progress)
         progress.status(f"comparing {A.number_of_nodes():,} and {B.number_of_nodes():,} nodes")
         difference = diff_graphs(A, B, kinds=kinds or KINDS)
-    click.echo(json.dumps(difference.to_dict()) if as_json else format_graph_diff(difference))
+    if as_json:
+        echo_json(difference.to_dict())
+    else:
+        click.echo(format_graph_diff(difference))
     ctx.exit(0 if difference.same_structure else 1)
 
 

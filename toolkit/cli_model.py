@@ -29,6 +29,7 @@ from toolkit.cli_types import (
     Seed,
     Steps,
     check_output,
+    echo_json,
     format_from_suffix,
     input_file_errors,
     number_text,
@@ -247,7 +248,7 @@ def predict(
     results = [outputs(loaded.model, row) for row in rows]
     if as_json:
         # One list per input row, whatever the model's output count: a fixed shape to parse.
-        click.echo(json.dumps({"model": str(model_file), "outputs": results}))
+        echo_json({"model": str(model_file), "outputs": results})
     else:
         for result in results:
             click.echo(" ".join(repr(value) for value in result))
@@ -284,7 +285,7 @@ def show(model_file: Path, as_json: bool) -> None:
         "metadata": loaded.metadata,
     }
     if as_json:
-        click.echo(json.dumps(summary))
+        echo_json(summary)
         return
     rows = [("file", str(model_file)), ("format", f"{FORMAT} version {VERSION}")]
     rows += [("architecture", _architecture_text(loaded.model))]

@@ -17,6 +17,7 @@ The rules every ``micrograd`` command follows, in one place:
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+
+from toolkit.graph import strict_json
 
 __all__ = [
     "DEBUG_VARIABLE",
@@ -49,6 +52,7 @@ __all__ = [
     "Seed",
     "Steps",
     "check_output",
+    "echo_json",
     "format_from_suffix",
     "input_file_errors",
     "number_text",
@@ -543,3 +547,14 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as one strict JSON document (RFC 8259): a non-finite number is the
+    string ``"nan"``, ``"inf"`` or ``"-inf"``, as in graph files, so ``jq`` and a browser's
+    ``JSON.parse`` read every ``--json`` output.
+
+    >>> echo_json({"outputs": [[float("inf"), 0.5]]})
+    {"outputs": [["inf", 0.5]]}
+    """
+    click.echo(json.dumps(strict_json(data), allow_nan=False))

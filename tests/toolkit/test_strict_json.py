@@ -123,3 +123,14 @@ def test_model_show_prints_strict_json(tmp_path):
     result = invoke("model", "show", path, "--json")
     assert result.exit_code == 0, result.output
     assert parse_strict(result.output)["metadata"]["loss"] == [0.5, 0.25]
+
+
+def test_predict_json_of_an_output_that_overflows_is_strict(tmp_path):
+    model = MLP(1, [1], activation="linear", seed=0)
+    model.layers[0].neurons[0].w[0].data = 1e308
+    model.layers[0].neurons[0].b.data = 0.0
+    path = tmp_path / "big.json"
+    save_model(model, path)
+    result = CliRunner().invoke(main, ["predict", str(path), "1e308", "--json"])
+    assert result.exit_code == 0, result.output
+    assert parse_strict(result.output)["outputs"] == [["inf"]]
