@@ -188,7 +188,6 @@ def _binary_methods(op_name: str, dunder: str) -> tuple[BinaryMethod, BinaryMeth
         out = _new(_RESULT_CLASSES[op_name])
         out.data = forward(self.data, other.data)
         out.grad = 0.0
-        out.label = ""
         out.scope = _scope
         out._a = self
         out._b = other
@@ -246,16 +245,32 @@ class Value:
     ('tanh', 'mul')
     """
 
-    __slots__ = ("_a", "_b", "data", "grad", "label", "scope")
+    # ``label`` lives in the slot ``_label`` behind a property that reads an unset slot as
+    # "": most nodes never get a label, and not storing one saves a store per node on the
+    # hottest path of graph building (which pays for recording the scope).
+    __slots__ = ("_a", "_b", "_label", "data", "grad", "scope")
     _op: ClassVar[str] = ""  # a leaf; each operation's results have a class that names it
 
     def __init__(self, data: Number, *, label: str = "") -> None:
         self.data = data if type(data) is float else as_float(data, "Value()")
         self.grad = 0.0
-        self.label = label
+        if label:
+            self._label = label
         self.scope = _scope
         self._a: Value | None = None
         self._b: Value | None = None
+
+    @property
+    def label(self) -> str:
+        """A name for display (``""`` if none was given)."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -460,7 +475,6 @@ def _node(op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
     out = _new(_RESULT_CLASSES[op_name])
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out.scope = _scope
     out._a = a
     out._b = b
@@ -497,14 +511,12 @@ def weighted_sum(
             product = _new(product_class)
             product.data = weight.data * x.data  # the table's mul and add: see below
             product.grad = 0.0
-            product.label = ""
             product.scope = here
             product._a = weight
             product._b = x
             new_total = _new(sum_class)
             new_total.data = total.data + product.data
             new_total.grad = 0.0
-            new_total.label = ""
             new_total.scope = here
             new_total._a = total
             new_total._b = product
