@@ -39,14 +39,14 @@ demo: $(STAMP)
 	$(BIN)/micrograd demo
 
 reproduce: $(STAMP)
-	$(BIN)/python -m experiments.loss_curve
-	$(BIN)/python -m experiments.lr_sweep
+	$(BIN)/python -m experiments.loss_curve --force
+	$(BIN)/python -m experiments.lr_sweep --force
 
 moons: $(STAMP)
-	$(BIN)/python -m experiments.moons
+	$(BIN)/python -m experiments.moons --force
 
 sharpness: $(STAMP)
-	$(BIN)/python -m experiments.sharpness
+	$(BIN)/python -m experiments.sharpness --force
 
 view: $(STAMP)
 	$(BIN)/python -m experiments.views

@@ -1,14 +1,14 @@
-"""The reference loss curve over many seeds, next to the seed's published curve.
+"""The reference loss curve over many seeds, next to the micrograd lecture's published curve.
 
 Method: ``MLP(3, [4, 4, 1])``, tanh everywhere, trained on the lecture's four points with
 sum-of-squares loss and 50 steps of plain SGD at learning rate 0.05, once per seed. The
-seed published one such curve but not its initial weights, so no seed reproduces it digit
-for digit: we compare its shape with the median and spread over seeds.
+micrograd lecture published one such curve but not its initial weights, so no seed
+reproduces it digit for digit: we compare its shape with the median and spread over seeds.
 
 Writes ``results/loss_curve/``: ``config.json``, ``curves.csv`` (experiment, seed, lr, step,
 loss), ``summary.json`` and the figure ``loss_curve.png``/``.svg``.
 
-    python -m experiments.loss_curve [--seeds 0-19] [--jobs 2]
+    python -m experiments.loss_curve [--seeds 0-19] [-o results/loss_curve]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from experiments import options, outputs
 from experiments.reference import CURVE_COLUMNS, PUBLISHED_LOSSES, curve_rows, describe, sweep
 from experiments.stats import quartiles
 from micrograd.demo import LAYERS, LR, STEPS
-from toolkit.cli_types import FinitePositiveFloat
+from toolkit.cli_types import FinitePositiveFloat, number_text
 
 NAME = "loss_curve"
 
@@ -44,7 +44,7 @@ class Config:
         return self.lr == LR and self.layers == LAYERS
 
 
-def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = None) -> dict:
+def run(config: Config, out: Path, *, jobs: int | None = 1, scheduler: str | None = None) -> dict:
     """Train every seed, write the config, the curves, the summary and the figure to
     ``out``, and return the summary."""
     folder = outputs.results_folder(out)  # an unusable folder fails before the runs
@@ -111,7 +111,7 @@ def draw(config: Config, curves: Sequence[Sequence[float]], folder: Path) -> lis
     plot_band(ax, curves, color="C0", label="median over seeds", band_label="interquartile range")
     if config.is_reference:
         published = PUBLISHED_LOSSES[: config.steps]
-        ax.plot(published, "k--", linewidth=1.6, label="published run (the seed)")
+        ax.plot(published, "k--", linewidth=1.6, label="published run (the micrograd lecture)")
     ax.axhline(config.converged_below, color="C3", linestyle=":", linewidth=1.0)
     ax.annotate(
         f"loss {config.converged_below}",
@@ -139,15 +139,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a small table for the terminal."""
     lines = [f"{'step':>5}  {'median':>10}  {'interquartile range':>23}  {'published':>9}"]
     for row in summary["steps"]:
-        published = "" if row["published"] is None else f"{row['published']:.6f}"
-        spread = f"{row['q1']:.6f} - {row['q3']:.6f}"
-        lines.append(f"{row['step']:>5}  {row['median']:>10.6f}  {spread:>23}  {published:>9}")
+        published = "" if row["published"] is None else number_text(row["published"])
+        spread = f"{number_text(row['q1'])} - {number_text(row['q3'])}"
+        median = number_text(row["median"])
+        lines.append(f"{row['step']:>5}  {median:>10}  {spread:>23}  {published:>9}")
     below = summary["seeds_below"]
     lines.append(f"{below['count']} of {below['of']} seeds end below {below['threshold']}")
     return "\n".join(lines)
 
 
-@click.command(name="loss-curve", context_settings=options.COMMAND_SETTINGS)
+@click.command(name="loss-curve", cls=options.Command, context_settings=options.COMMAND_SETTINGS)
 @options.seeds_option(Config.seeds)
 @click.option(
     "--lr", type=FinitePositiveFloat(), default=LR, show_default=True, help="Learning rate."
@@ -161,18 +162,19 @@ def main(
     lr: float,
     steps: int,
     layers: tuple[int, ...],
-    jobs: int,
+    jobs: int | None,
     scheduler: str | None,
     out: Path,
     as_json: bool,
 ) -> None:
     """Train the reference MLP (3 -> 4 -> 4 -> 1, tanh) once per seed and compare the loss
-    curves with the seed's published one. Writes config, curves (CSV), summary and figure.
+    curves with the one the micrograd lecture published. Writes config, curves (CSV),
+    summary and figure.
 
     \b
     Example:
-      micrograd experiment loss-curve --seeds 0-19 --jobs 2
-      python -m experiments.loss_curve --lr 0.1 --out results/loss_curve_lr0.1
+      micrograd experiment loss-curve --seeds 0-19
+      python -m experiments.loss_curve --lr 0.1 -o results/loss_curve_lr0.1
     """
     config = Config(seeds=seeds, lr=lr, steps=steps, layers=layers)
     with options.one_line_errors():

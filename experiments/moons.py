@@ -4,21 +4,22 @@ Method: 100 two-moons points (noise 0.1, from a seeded generator, labels +-1), a
 ``MLP(2, [16, 16, 1])`` with relu hidden layers and a linear output, the max-margin loss
 ``mean(relu(1 - y * score))`` plus an L2 penalty of 1e-4, and 100 full-batch SGD steps with
 the learning rate falling linearly from 1.0 towards 0.1 (``1.0 - 0.9 * step / 100``). The
-classic run ended at loss 0.011 and 100% accuracy, first reached at step 40.
+classic run ended at loss 0.011 and 100% accuracy, first reached at step 40. Accuracy can
+reach 100% and drop back: the summary gives both the first step at 100% and the step from
+which it holds to the end.
 
 Writes ``results/moons/``: ``config.json``, ``training.csv`` (step, lr, loss, accuracy: the
 loss and the accuracy of the same parameters, before that step's update), ``summary.json``,
-the trained model ``model.json`` (``toolkit.model_io``; it records when it was written, so
-it is the one file that differs between runs), and the figures ``training`` (loss and
-accuracy per step) and ``decision_boundary`` (the trained model's score over the plane,
-with the data).
+the trained model ``model.json`` (``toolkit.model_io``; its ``written_at`` is
+``SOURCE_DATE_EPOCH``, or 1970-01-01 when that is not set, never the clock, so reruns write
+the same bytes), and the figures ``training`` (loss and accuracy per step) and
+``decision_boundary`` (the trained model's score over the plane, with the data).
 
-    python -m experiments.moons [--seed 0] [--steps 100]
+    python -m experiments.moons [--seed 0] [--steps 100] [-o results/moons]
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,10 +29,11 @@ import click
 
 import micrograd
 from experiments import options, outputs
+from experiments.runner import progress
 from micrograd import MLP, Value
-from micrograd.losses import dataset_loss, l2_penalty, max_margin
+from micrograd.losses import dataset_loss, max_margin_l2
 from micrograd.train import train
-from toolkit.cli_types import FiniteNonNegativeFloat, FinitePositiveFloat
+from toolkit.cli_types import FiniteNonNegativeFloat, FinitePositiveFloat, Seed, number_text
 from toolkit.datasets import moons
 from toolkit.model_io import save_model
 
@@ -72,11 +74,7 @@ def make_model(config: Config) -> MLP:
 
 def objective(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[float], alpha: float):
     """The training loss: the max-margin loss over the points plus ``alpha`` times L2."""
-
-    def criterion(scores, targets):
-        return max_margin(scores, targets) + l2_penalty(model.parameters(), alpha)
-
-    return dataset_loss(model, xs, ys, criterion)
+    return dataset_loss(model, xs, ys, max_margin_l2(model.parameters(), alpha))
 
 
 def accuracy(model: MLP, xs: Sequence[Sequence[float]], ys: Sequence[float]) -> float:
@@ -107,11 +105,11 @@ def run(config: Config, out: Path) -> dict[str, Any]:
     # train() reports after each update; the accuracy that goes with step k's loss is the
     # one of the parameters before that update, so start with the initial model's.
     accuracies = [accuracy(model, xs, ys)]
-    with click.progressbar(length=config.steps, label="training", file=sys.stderr) as bar:
+    with progress(config.steps, "training") as bar:
 
         def on_step(step: int, loss: float) -> None:
             accuracies.append(accuracy(model, xs, ys))
-            bar.update(1)
+            bar.advance(step)
 
         losses = train(
             model,
@@ -127,7 +125,12 @@ def run(config: Config, out: Path) -> dict[str, Any]:
     outputs.write_json(folder / "config.json", describe(config))
     outputs.write_csv(folder / "training.csv", TRAINING_COLUMNS, rows)
     outputs.write_json(folder / "summary.json", summary)
-    save_model(model, folder / "model.json", metadata={"config": describe(config), **summary})
+    save_model(
+        model,
+        folder / "model.json",
+        metadata={"config": describe(config), **summary},
+        written_at=outputs.source_date(),
+    )
     draw(config, model, (xs, ys), rows, folder)
     return summary
 
@@ -147,18 +150,61 @@ def describe(config: Config) -> dict[str, Any]:
 
 
 def summarize(rows: Sequence[tuple[int, float, float, float]], trained: dict) -> dict[str, Any]:
-    """The last step's loss and accuracy, the first step at 100% accuracy (``None`` if
-    never), and the trained model's own loss and accuracy (after the last update)."""
+    """The last step's loss and accuracy; the first step at 100% accuracy and the step from
+    which it holds to the last (each ``None`` if never); and the trained model's own loss
+    and accuracy (after the last update).
+
+    >>> rows = [(step, 1.0, 0.5, acc) for step, acc in enumerate([0.9, 1.0, 0.99, 1.0, 1.0])]
+    >>> summary = summarize(rows, {"loss": 0.1, "accuracy": 1.0})
+    >>> summary["full_accuracy_first_reached"], summary["full_accuracy_held_from"]
+    (1, 3)
+    """
     step, _, loss, last_accuracy = rows[-1]
-    perfect = next((row[0] for row in rows if row[3] == 1.0), None)
+    first, held = full_accuracy_steps([row[3] for row in rows])
     return {
         "experiment": NAME,
         "final_step": step,
         "final_loss": loss,
         "final_accuracy": last_accuracy,
-        "first_step_at_full_accuracy": perfect,
+        "full_accuracy_first_reached": first,
+        "full_accuracy_held_from": held,
         "trained_model": trained,
     }
+
+
+def full_accuracy_steps(accuracies: Sequence[float]) -> tuple[int | None, int | None]:
+    """The first step at 100% accuracy, and the first step from which every later step is
+    at 100% too (``None`` for either that never happens).
+
+    >>> full_accuracy_steps([0.5, 1.0, 0.9, 1.0, 1.0]), full_accuracy_steps([1.0, 0.5])
+    ((1, 3), (0, None))
+    """
+    first = next((step for step, value in enumerate(accuracies) if value == 1.0), None)
+    held = None
+    for step in range(len(accuracies) - 1, -1, -1):
+        if accuracies[step] != 1.0:
+            break
+        held = step
+    return first, held
+
+
+def full_accuracy_text(first: int | None, held: int | None) -> str:
+    """What the accuracy did, in words.
+
+    >>> full_accuracy_text(47, 79)
+    '100% accuracy first reached at step 47, held from step 79'
+    >>> full_accuracy_text(12, 12), full_accuracy_text(None, None)
+    ('100% accuracy from step 12 on', '100% accuracy never reached')
+    >>> full_accuracy_text(5, None)
+    '100% accuracy first reached at step 5, not held to the end'
+    """
+    if first is None:
+        return "100% accuracy never reached"
+    if held == first:
+        return f"100% accuracy from step {first} on"
+    if held is None:
+        return f"100% accuracy first reached at step {first}, not held to the end"
+    return f"100% accuracy first reached at step {first}, held from step {held}"
 
 
 def draw(
@@ -184,18 +230,24 @@ def _draw_training(
     loss_ax.set_ylabel("loss: max-margin + L2 (log scale)")
     loss_ax.grid(True, which="both", alpha=0.3)
     accuracy_ax.plot(steps, [100 * row[3] for row in rows], color="C2", linewidth=2)
-    perfect = next((row[0] for row in rows if row[3] == 1.0), None)
-    if perfect is not None:
+    first, held = full_accuracy_steps([row[3] for row in rows])
+    marks = [(first, "first 100%", ":")]
+    if held is not None and held != first:
+        marks.append((held, "100% held from here", "--"))
+    for step, text, style in marks:
+        if step is None:
+            continue
         for ax in (loss_ax, accuracy_ax):
-            ax.axvline(perfect, color="0.4", linestyle=":", linewidth=1)
+            ax.axvline(step, color="0.4", linestyle=style, linewidth=1)
         accuracy_ax.annotate(
-            f"100% from step {perfect}",
-            (perfect, 100),
-            xytext=(5, -14),
+            f"{text}\n(step {step})",
+            (step, accuracy_ax_floor(rows)),
+            xytext=(4, 6),
             textcoords="offset points",
             fontsize=8,
+            va="bottom",
         )
-    accuracy_ax.set_ylim(min(40.0, 100 * min(row[3] for row in rows) - 5), 102)
+    accuracy_ax.set_ylim(accuracy_ax_floor(rows), 102)
     accuracy_ax.set_ylabel("training accuracy (%)")
     accuracy_ax.set_xlabel("SGD step (accuracy of the same parameters as the loss)")
     accuracy_ax.grid(True, alpha=0.3)
@@ -204,6 +256,11 @@ def _draw_training(
         f"lr {config.lr_start:g} -> {config.lr_end:g}"
     )
     return save_figure(figure, folder, "training")
+
+
+def accuracy_ax_floor(rows: Sequence[tuple[int, float, float, float]]) -> float:
+    """The bottom of the accuracy axis (%): 40, or lower if the accuracy goes lower."""
+    return min(40.0, 100 * min(row[3] for row in rows) - 5)
 
 
 def _draw_boundary(
@@ -254,29 +311,31 @@ def _draw_boundary(
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a few lines for the terminal."""
-    perfect = summary["first_step_at_full_accuracy"]
     trained = summary["trained_model"]
     return "\n".join(
         [
-            f"step {summary['final_step']}: loss {summary['final_loss']:.6f}, "
+            f"step {summary['final_step']}: loss {number_text(summary['final_loss'])}, "
             f"accuracy {100 * summary['final_accuracy']:.0f}%",
-            "100% accuracy " + ("never reached" if perfect is None else f"from step {perfect}"),
-            f"trained model: loss {trained['loss']:.6f}, accuracy {100 * trained['accuracy']:.0f}%",
+            full_accuracy_text(
+                summary["full_accuracy_first_reached"], summary["full_accuracy_held_from"]
+            ),
+            f"trained model: loss {number_text(trained['loss'])}, "
+            f"accuracy {100 * trained['accuracy']:.0f}%",
         ]
     )
 
 
-@click.command(name="moons", context_settings=options.COMMAND_SETTINGS)
+@click.command(name="moons", cls=options.Command, context_settings=options.COMMAND_SETTINGS)
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=Seed(),
     default=Config.seed,
     show_default=True,
     help="Seed of the model's initial weights.",
 )
 @click.option(
     "--data-seed",
-    type=click.IntRange(min=0),
+    type=Seed(),
     default=Config.data_seed,
     show_default=True,
     help="Seed of the points' noise and order.",
@@ -327,7 +386,7 @@ def main(out: Path, as_json: bool, **settings: Any) -> None:
     \b
     Example:
       micrograd experiment moons --seed 0 --steps 100
-      python -m experiments.moons --seed 3 --data-seed 1 --json
+      python -m experiments.moons --seed 3 --data-seed 1 -o results/moons_3 --json
     """
     config = Config(**settings)
     with options.one_line_errors():

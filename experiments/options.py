@@ -3,7 +3,9 @@
 Each script is one click command; ``micrograd experiment <name>`` runs the very same
 command, so both spellings take the same options and give the same one-line errors. The
 options mean what they mean in every ``micrograd`` command: ``--steps`` and seeds have the
-ranges of ``toolkit.cli_types``, and ``-o/--output`` names where the results go.
+ranges of ``toolkit.cli_types``, ``-o/--output`` names where the results go and ``--force``
+lets a run replace the results already there (``output_options``: the results folder is
+replaced whole when the run completes, or not at all).
 
 >>> SeedList().convert("0-3,7", None, None)
 (0, 1, 2, 3, 7)
@@ -14,6 +16,7 @@ ranges of ``toolkit.cli_types``, and ``-o/--output`` names where the results go.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -25,7 +28,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from experiments.runner import SchedulerError, default_jobs
+from experiments import outputs
+from experiments.runner import AUTO_JOBS_HELP, SchedulerError
 from micrograd.train import NonFiniteLossError
 from toolkit.cli_types import (
     MAX_STEPS,
@@ -35,6 +39,7 @@ from toolkit.cli_types import (
     FinitePositiveFloat,
     LayerSizes,
     Steps,
+    number_text,
 )
 
 __all__ = [
@@ -43,6 +48,7 @@ __all__ = [
     "LearningRates",
     "SchedulerAddress",
     "SeedList",
+    "number_text",
     "one_line_errors",
     "output_options",
     "parallel_options",
@@ -158,7 +164,8 @@ def seeds_option(default: Sequence[int]) -> Decorator:
 
 
 def parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--jobs`` (worker processes, default all cores) and ``--scheduler`` (Dask)."""
+    """``--jobs`` (worker processes; by default chosen from the runs' length, see
+    ``experiments.runner.run_all``) and ``--scheduler`` (Dask)."""
     command = click.option(
         "--scheduler",
         type=SchedulerAddress(),
@@ -168,21 +175,38 @@ def parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--jobs",
         type=click.IntRange(min=1),
-        default=default_jobs(),
-        show_default="all cores",
-        help="Worker processes for the independent runs.",
+        default=None,
+        show_default="auto",
+        help=f"Worker processes for the independent runs. {AUTO_JOBS_HELP}",
     )(command)
 
 
 def output_options(experiment: str) -> Decorator:
     """``-o/--output`` (default ``results/<experiment>``; ``--out`` is its old spelling, still
-    read) and ``--json`` (print the summary as JSON). The command receives the folder as
-    ``out``."""
+    read), ``--force`` and ``--json`` (print the summary as JSON). The command receives the
+    folder as ``out`` and runs inside ``outputs.replacing(out)``: its results are written
+    into a temporary folder beside ``out`` that replaces ``out`` only when the command
+    completes, and an interrupted or failed run leaves ``out`` as it was. An ``out`` that
+    holds results already is refused (exit 2) before any work, unless ``--force``."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        command = click.option(
+        @functools.wraps(command)
+        def staged(*args: Any, out: Path, force: bool, **kwargs: Any) -> Any:
+            with contextlib.ExitStack() as stack:
+                try:  # before any work: refuse the folder, or make the temporary one
+                    stack.enter_context(outputs.replacing(out, force=force))
+                except outputs.ResultsExistError as error:
+                    raise click.BadParameter(str(error), param_hint="'-o' / '--output'") from None
+                except OSError as error:
+                    raise BadFile(f"cannot write the results: {error}") from None
+                return command(*args, out=out, **kwargs)
+
+        decorated = click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
-        )(command)
+        )(staged)
+        decorated = click.option(
+            "--force", is_flag=True, help="Replace the results already in the output folder."
+        )(decorated)
         return click.option(
             "-o",
             "--output",
@@ -194,13 +218,15 @@ def output_options(experiment: str) -> Decorator:
             default=Path("results") / experiment,
             show_default=True,
             help="Folder for the config, data and figures.",
-        )(command)
+        )(decorated)
 
     return decorate
 
 
 def report(summary: dict[str, Any], table: str, out: Path, as_json: bool) -> None:
-    """Print the summary: as JSON, or as ``table`` followed by where the files are."""
+    """Put the results in place (``outputs.publish``), then print the summary: as JSON, or
+    as ``table`` followed by where the files are."""
+    outputs.publish(out)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -211,8 +237,9 @@ def report(summary: dict[str, Any], table: str, out: Path, as_json: bool) -> Non
 @contextlib.contextmanager
 def one_line_errors() -> Iterator[None]:
     """Turn what can go wrong in a run into click's one-line errors: an unusable
-    ``--scheduler`` or an unwritable results folder is bad usage (exit 2); a diverging run
-    exits with 1."""
+    ``--scheduler`` is bad usage (exit 2); a diverging run or a failed write exits with 1
+    (a results folder that cannot be written at all is refused before, by
+    ``output_options``)."""
     try:
         yield
     except SchedulerError as error:
@@ -220,4 +247,4 @@ def one_line_errors() -> Iterator[None]:
     except NonFiniteLossError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
-        raise BadFile(f"cannot write the results: {error}") from None
+        raise click.ClickException(f"cannot write the results: {error}") from None

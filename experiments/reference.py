@@ -35,7 +35,8 @@ PUBLISHED_LOSSES: tuple[float, ...] = (
     0.022443, 0.021607, 0.020828, 0.020101, 0.01942, 0.018782, 0.018182, 0.017618, 0.017086,
     0.016584, 0.016109, 0.015659, 0.015233, 0.014828,
 )  # fmt: skip
-"""The seed's published loss at steps 0..49 (its initial weights were never published)."""
+"""The micrograd lecture's published loss at steps 0..49 (its initial weights were never
+published)."""
 
 CURVE_COLUMNS = ("experiment", "seed", "lr", "step", "loss")
 """The tidy layout of every curve file: one row per run per step."""
@@ -69,7 +70,7 @@ def sweep(
     *,
     steps: int,
     layers: tuple[int, ...] = LAYERS,
-    jobs: int = 1,
+    jobs: int | None = 1,
     scheduler: str | None = None,
 ) -> list[tuple[ReferenceRun, list[float]]]:
     """Every (learning rate, seed) run, learning rates outermost, each with its losses.

@@ -2,7 +2,7 @@
 reference run's loss (366 nodes) and the moons loss (65,818 nodes), each one offline HTML
 file (``toolkit.view``) under ``results/view/``.
 
-    python -m experiments.views [--out results/view]     (make view)
+    python -m experiments.views [-o results/view]     (make view)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import networkx as nx
 
 from experiments.moons import Config, make_model, objective
 from micrograd.demo import demo_loss, demo_model
+from toolkit.cli_types import AliasedOption, Command
 from toolkit.datasets import moons
 from toolkit.graph import to_networkx
 from toolkit.view import view
@@ -38,16 +39,26 @@ def moons_graph() -> nx.MultiDiGraph:
     return to_networkx(loss)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
+    "-o",
+    "--output",
     "--out",
+    "out",
+    cls=AliasedOption,
+    hidden_aliases=["--out"],
     type=click.Path(file_okay=False, path_type=Path),
     default=OUT,
     show_default=True,
     help="Folder to write the pages into.",
 )
 def main(out: Path) -> None:
-    """Write reference_loss.html and moons_loss.html."""
+    """Write reference_loss.html and moons_loss.html.
+
+    \b
+    Example:
+      python -m experiments.views -o results/view
+    """
     out.mkdir(parents=True, exist_ok=True)
     for name, build, title in (
         ("reference_loss", reference_graph, "The reference run's loss, seed 0"),

@@ -82,11 +82,16 @@ class LoadedModel:
 
 
 def save_model(
-    model: MLP, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None
+    model: MLP,
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    written_at: datetime | None = None,
 ) -> None:
     """Write ``model`` and ``metadata`` to ``path`` as JSON, atomically: on any failure the
-    previous file, if any, is left as it was. See ``model_to_json`` for what is refused."""
-    write_text_atomic(path, model_to_json(model, metadata=metadata))
+    previous file, if any, is left as it was. See ``model_to_json`` for what is refused and
+    for ``written_at``."""
+    write_text_atomic(path, model_to_json(model, metadata=metadata, written_at=written_at))
 
 
 def load_model(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> LoadedModel:
@@ -132,11 +137,15 @@ def _is_graph_text(text: str) -> bool:
     return isinstance(document, dict) and {"nodes", "edges"} <= document.keys()
 
 
-def model_to_json(model: MLP, *, metadata: Mapping[str, Any] | None = None) -> str:
+def model_to_json(
+    model: MLP, *, metadata: Mapping[str, Any] | None = None, written_at: datetime | None = None
+) -> str:
     """The model file's text. ``metadata`` is any JSON-like mapping (strings, finite
     numbers, booleans, None, lists and string-keyed dicts); ``package_version`` and
-    ``written_at`` are always set here. A non-finite parameter or metadata number raises
-    ``ModelFormatError`` naming it.
+    ``written_at`` are always set here, ``written_at`` to the given time or else
+    ``SOURCE_DATE_EPOCH`` when that is set (the reproducible-builds convention: a build
+    records that time, not the clock's) or else now. A non-finite parameter or metadata
+    number raises ``ModelFormatError`` naming it.
 
     >>> text = model_to_json(MLP(1, [1], activation="linear", seed=0))
     >>> print(text[: text.index('"metadata"')].rstrip())
@@ -171,7 +180,7 @@ def model_to_json(model: MLP, *, metadata: Mapping[str, Any] | None = None) -> s
     stamped = {
         **(metadata or {}),
         "package_version": micrograd.__version__,
-        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written_at": (written_at or _now()).astimezone(timezone.utc).isoformat(timespec="seconds"),
     }
     _check_json_like(stamped, "metadata")
     document = {
@@ -182,6 +191,16 @@ def model_to_json(model: MLP, *, metadata: Mapping[str, Any] | None = None) -> s
         "metadata": stamped,
     }
     return _layout(document) + "\n"
+
+
+def _now() -> datetime:
+    """``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) when set, else the clock's time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc)
+    if not epoch.isdigit():
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {epoch!r}")
+    return datetime.fromtimestamp(int(epoch), timezone.utc)
 
 
 def model_from_json(text: str) -> LoadedModel:

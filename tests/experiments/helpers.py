@@ -39,3 +39,8 @@ def data_files(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.iterdir())
         if path.suffix in (".csv", ".json")
     }
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    """Every file of ``folder`` by name, with its bytes (figures and the model included)."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}

@@ -37,8 +37,8 @@ def test_text_summary_shows_median_and_published_values(tmp_path):
     summary = read_json(tmp_path / "summary.json")
     lines = result.stdout.splitlines()
     step_10 = next(line for line in lines if line.split()[0] == "10")
-    assert f"{summary['steps'][1]['median']:.6f}" in step_10
-    assert step_10.endswith("0.221140")
+    assert f"{summary['steps'][1]['median']:.6g}" in step_10
+    assert step_10.endswith("0.22114")
     assert lines[-2] == f"{summary['seeds_below']['count']} of 2 seeds end below 0.05"
 
 
@@ -147,3 +147,4 @@ def test_an_unwritable_results_folder_fails_at_once_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "cannot write the results" in result.output
     assert "training" not in result.output  # no run started
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]

@@ -6,7 +6,7 @@ import pytest
 
 from experiments import moons
 from micrograd.losses import l2_penalty, max_margin
-from tests.experiments.helpers import assert_nontrivial_png, data_files, read_csv, read_json
+from tests.experiments.helpers import all_files, assert_nontrivial_png, read_csv, read_json
 from toolkit import datasets
 from toolkit.model_io import load_model
 
@@ -63,14 +63,41 @@ def test_draws_training_curves_and_decision_boundary(small_run):
         assert_nontrivial_png(out / f"{name}.png")
 
 
-def test_running_twice_gives_byte_identical_data(small_run, tmp_path):
+def test_running_twice_gives_byte_identical_files_model_and_figures_included(
+    small_run, tmp_path, monkeypatch
+):
     out, _ = small_run
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     moons.run(SMALL, tmp_path)
-    again, first = data_files(tmp_path), data_files(out)
-    # The model file records when it was written; everything else is identical.
-    assert again.pop("model.json") != b""
-    first.pop("model.json")
-    assert again == first
+    assert all_files(tmp_path) == all_files(out)
+    assert len(all_files(out)) == 8
+    assert load_model(out / "model.json").metadata["written_at"] == "1970-01-01T00:00:00+00:00"
+
+
+def test_model_records_source_date_epoch_when_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    moons.run(SMALL, tmp_path)
+    written = load_model(tmp_path / "model.json").metadata["written_at"]
+    assert written == "2023-11-14T22:13:20+00:00"
+
+
+def test_full_accuracy_first_reached_and_held_from_are_told_apart():
+    accuracies = [0.9, 1.0, 0.99, 0.99, 1.0, 0.98, 1.0, 1.0, 1.0]
+    assert moons.full_accuracy_steps(accuracies) == (1, 6)
+    rows = [(step, 1.0, 0.5, value) for step, value in enumerate(accuracies)]
+    summary = moons.summarize(rows, {"loss": 0.5, "accuracy": 1.0})
+    assert (summary["full_accuracy_first_reached"], summary["full_accuracy_held_from"]) == (1, 6)
+    assert "100% accuracy first reached at step 1, held from step 6" in moons.format_summary(
+        summary
+    )
+
+
+def test_training_figure_marks_first_reached_and_held_from(tmp_path):
+    accuracies = [0.9, 1.0, 0.99, 1.0, 1.0]
+    rows = [(step, 1.0, 1.0 / (step + 1), value) for step, value in enumerate(accuracies)]
+    moons._draw_training(SMALL, rows, tmp_path)
+    svg = (tmp_path / "training.svg").read_text()
+    assert "first 100%" in svg and "100% held from here" in svg
 
 
 def test_classifier_learns_the_moons(tmp_path):

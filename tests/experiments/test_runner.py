@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from experiments import loss_curve
+from experiments import loss_curve, runner
 from experiments.reference import ReferenceRun, train_reference
 from experiments.runner import SchedulerError, run_all
 from micrograd.train import NonFiniteLossError
@@ -88,3 +88,39 @@ def test_dask_reports_a_diverging_run_like_local_workers(dask_scheduler):
             scheduler=dask_scheduler,
             show_progress=False,
         )
+
+
+def process_id(item: int) -> int:
+    return os.getpid()
+
+
+def test_by_default_short_runs_stay_in_this_process():
+    assert set(run_all(process_id, range(6), jobs=None, show_progress=False)) == {os.getpid()}
+
+
+def test_by_default_long_runs_go_to_worker_processes_after_the_first(monkeypatch):
+    monkeypatch.setattr(runner, "PARALLEL_AFTER", -1.0)  # as if the first run were long
+    pids = run_all(process_id, range(4), jobs=None, show_progress=False)
+    assert pids[0] == os.getpid()
+    assert os.getpid() not in pids[1:]
+
+
+class FakeBar:
+    length = 10
+
+    def __init__(self):
+        self.shown = []
+
+    def update(self, steps, text):
+        self.shown.append(text)
+
+
+def test_time_left_is_shown_only_once_a_few_runs_have_finished(monkeypatch):
+    clock = iter([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+    monkeypatch.setattr(runner.time, "monotonic", lambda: next(clock))
+    bar = FakeBar()
+    progress = runner.Progress(bar)
+    for _ in range(5):
+        progress.advance(None)
+    # The first result (at 0 s) starts the clock; three more give the pace, 0.5 s a run.
+    assert bar.shown == [" ", " ", " ", "about 3 s left", "about 2 s left"]
