@@ -12,7 +12,7 @@ REFERENCE_VENV ?= .venv-reference
 REFERENCE_STAMP := $(REFERENCE_VENV)/.installed-micrograd-0.1.0
 
 .PHONY: help venv demo reproduce moons sharpness view experiments clean-results bench bench-view \
-	graph-scale test lint clean
+	graph-scale test lint clean fuzz
 
 help:
 	@echo "make reproduce      rerun loss_curve and lr_sweep: data and figures in results/"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-view     time the graph viewer on the moons loss in headless Chromium"
 	@echo "make graph-scale    export and analyse a 1,000,000-node graph, with timings"
 	@echo "make clean          remove .venv and caches"
+	@echo "make fuzz           fuzz the file readers for ten minutes (FUZZ_MINUTES, FUZZ_SEED)"
 
 venv: $(STAMP)
 
@@ -82,6 +83,13 @@ test: lint
 	MICROGRAD_REQUIRE_DISTRIBUTED=$(REQUIRE_DISTRIBUTED) \
 	MICROGRAD_REQUIRE_BROWSER=$(REQUIRE_BROWSER) \
 	$(BIN)/python -m pytest
+
+# The file readers against mutated and generated files, from a fixed seed; prints how many
+# inputs each reader was given and any that broke it (kept in results/fuzz-failures/).
+FUZZ_MINUTES ?= 10
+FUZZ_SEED ?= 0
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --minutes $(FUZZ_MINUTES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) $(REFERENCE_VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

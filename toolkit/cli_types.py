@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 import click
 
+from toolkit.files import one_line
 from toolkit.graph import strict_json
 
 __all__ = [
@@ -75,7 +76,8 @@ DEBUG_VARIABLE = "MICROGRAD_DEBUG"
 """Set this environment variable to 1 to see the traceback of an unexpected error."""
 
 MAX_MESSAGE = 500
-"""The longest error message printed, in characters."""
+"""The longest error message printed, in characters (``one_line``, the one escaping of
+control characters that every reader's error message goes through too)."""
 
 EAGER_HELP = (
     "Rebuild the graph at every step instead of replaying the graph traced at the first "
@@ -92,21 +94,8 @@ NUMPY_HELP = (
 # -- errors -------------------------------------------------------------------------------
 
 
-def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` as one printable line of at most ``limit`` characters: control characters
-    (a newline, an escape) are written as Python escapes, and a long text is cut.
-
-    >>> one_line("two\\nlines\\x1b[31m")
-    'two\\\\nlines\\\\x1b[31m'
-    >>> one_line("x" * 20, limit=10)
-    'xxxxxxx...'
-    """
-    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return printable if len(printable) <= limit else printable[: limit - 3] + "..."
-
-
 def _fail(message: str, exit_code: int) -> NoReturn:
-    click.echo(f"Error: {one_line(message)}", err=True)
+    click.echo(f"Error: {one_line(message, MAX_MESSAGE)}", err=True)
     sys.exit(exit_code)
 
 

@@ -17,9 +17,11 @@ import csv
 import math
 import os
 import random
+import re
+from collections.abc import Iterator
 
 from micrograd.demo import XS, YS
-from toolkit.files import read_text_bounded
+from toolkit.files import PLAIN_NUMBER, FileFormatError, read_text_bounded
 
 __all__ = [
     "DELIMITERS",
@@ -34,12 +36,14 @@ __all__ = [
 
 Dataset = tuple[list[list[float]], list[float]]
 
-MAX_CSV_BYTES = 64 * 1024 * 1024
-"""The largest CSV file the readers accept (64 MiB)."""
+MAX_CSV_BYTES = 16 * 1024 * 1024
+"""The largest CSV file the readers accept (16 MiB, half a million rows of three numbers):
+a file of this size costs at most about 1.2 GB of memory (``docs/limits.md``)."""
 
 
-class DataFormatError(ValueError):
-    """A data file that cannot be read as a data set; the message names the file and line."""
+class DataFormatError(FileFormatError):
+    """A data file that cannot be read as a data set; the message names the file and line,
+    in one line of at most 300 characters (``toolkit.files.FileFormatError``)."""
 
 
 def demo() -> Dataset:
@@ -119,7 +123,9 @@ def load_csv(path: str | os.PathLike[str]) -> Dataset:
 def read_csv_rows(
     path: str | os.PathLike[str], *, max_bytes: int = MAX_CSV_BYTES
 ) -> list[list[float]]:
-    """The rows of a CSV file of finite numbers, all with the same number of columns.
+    """The rows of a CSV file of finite numbers, all with the same number of columns. A
+    number is plain ASCII decimal (``-1.5``, ``2e-3``), spaces around it allowed; ``1_0``,
+    other scripts' digits and a field holding a line break are refused.
 
     Files as spreadsheets write them are read: a UTF-8 byte-order mark is skipped, and the
     fields may be separated by commas, semicolons or tabs (sniffed by ``csv.Sniffer`` from
@@ -150,16 +156,22 @@ def read_csv_rows(
     if start in ("{", "[", "<"):
         kind = "an XML" if start == "<" else "a JSON"
         raise DataFormatError(f"{where} is {kind} file, not a CSV file of numbers")
-    lines = text.splitlines()
-    delimiter, skip = _delimiter(lines)
+    delimiter, skip = _delimiter(text[: 2 * SNIFF_BYTES].splitlines())
     rows: list[list[float]] = []
     header = None
-    reader = csv.reader(lines[skip:], delimiter=delimiter, strict=True)
+    lines = _lines(text)
+    for _ in range(skip):
+        next(lines)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
         for fields in reader:
             line = reader.line_num + skip
             if not fields or all(not field.strip() for field in fields):
                 continue
+            if any("\n" in field or "\r" in field for field in fields):
+                raise DataFormatError(
+                    f"{where}: line {line}: a quoted field holds a line break, which is no number"
+                )
             if not rows and header is None and not any(_is_number(field) for field in fields):
                 header = line  # the first line, when it holds no number
                 continue
@@ -214,23 +226,44 @@ def _separated(delimiter: str) -> str:
     return f" (fields separated by {names[delimiter]})" if delimiter in names else ""
 
 
+_LINE = re.compile(r"[^\r\n]+(?:\r\n|\r|\n)?|\r\n|\r|\n")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their line breaks, one at a time (a list of them all would
+    cost more memory than the numbers read from them).
+
+    >>> list(_lines("1,2\\r\\n3,4\\n\\n5"))
+    ['1,2\\r\\n', '3,4\\n', '\\n', '5']
+    """
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
 def _is_number(field: str) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
+    field = field.strip(" \t")
+    return bool(PLAIN_NUMBER.fullmatch(field) or _NON_FINITE.fullmatch(field))
 
 
 def _finite(field: str, where: str, column: int, how: str = "") -> float:
-    try:
-        number = float(field)
-    except ValueError:
-        raise DataFormatError(
-            f"{where}, column {column}: expected a number, got {field.strip()!r:.40}{how}"
-        ) from None
-    if not math.isfinite(number):
-        raise DataFormatError(
-            f"{where}, column {column}: expected a finite number, got {field.strip()!r}{how}"
-        )
-    return number
+    """``field`` as a float: plain ASCII decimal (``PLAIN_NUMBER``), spaces around it
+    allowed, and finite.
+
+    >>> _finite(" -2.5e1 ", "x.csv: line 1", 1)
+    -25.0
+    >>> _finite("1_0", "x.csv: line 1", 2)
+    Traceback (most recent call last):
+    ...
+    toolkit.datasets.DataFormatError: x.csv: line 1, column 2: expected a number, got '1_0'
+    """
+    text = field.strip(" \t")
+    if PLAIN_NUMBER.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    elif not _NON_FINITE.fullmatch(text):
+        raise DataFormatError(f"{where}, column {column}: expected a number, got {text!r:.40}{how}")
+    raise DataFormatError(
+        f"{where}, column {column}: expected a finite number, got {text!r:.40}{how}"
+    )

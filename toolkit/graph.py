@@ -30,15 +30,26 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Hashable
+import re
+import warnings
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from xml.etree.ElementTree import ParseError
+from typing import Any
+from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 import networkx as nx
+from networkx.readwrite.graphml import GraphMLReader
 
 from micrograd.engine import Constant, Parameter, Value, topological_order
 from micrograd.ops import OPS
-from toolkit.files import read_text_bounded, write_text_atomic
+from toolkit.files import (
+    PLAIN_NUMBER,
+    FileFormatError,
+    lone_surrogate,
+    read_bytes_bounded,
+    write_text_atomic,
+)
 
 __all__ = [
     "FORMATS",
@@ -79,17 +90,22 @@ LEAF_CLASSES: dict[str, type[Value]] = {
     "input": Value,
     "constant": Constant,
 }
-MAX_GRAPH_BYTES = 2**30
-"""Files larger than this (1 GiB) are refused before they are read."""
-MAX_GRAPH_NODES = 5_000_000
-"""Files declaring more nodes than this are refused before a graph is built."""
+MAX_GRAPH_BYTES = 256 * 2**20
+"""Files larger than this (256 MiB) are refused before they are read: with
+``MAX_GRAPH_NODES``, what bounds the memory a file can cost (``docs/limits.md``)."""
+MAX_GRAPH_NODES = 1_500_000
+"""Files holding more nodes than this are refused before a graph is built; a file may
+hold at most two edges per node (no operation has more operands)."""
+MAX_GRAPHML_KEYS = 1000
+"""The most ``<key>`` declarations (attribute names and types) a GraphML file may hold."""
 _REQUIRED = ("kind", "op", "label", "scope", "data")
 _NUMBERS = ("data", "grad")
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 
 
-class GraphFormatError(ValueError):
-    """A graph or graph file is not a valid micrograd graph; the message says what and where."""
+class GraphFormatError(FileFormatError):
+    """A graph or graph file is not a valid micrograd graph; the message says what and where,
+    in one line of at most 300 characters (``toolkit.files.FileFormatError``)."""
 
 
 def json_number(value: float) -> float | str:
@@ -466,7 +482,9 @@ def load_graph(
     """Read a graph file written by ``save_graph`` (the format is recognised from the
     content) and check it (``check_graph``). Anything wrong raises
     ``GraphFormatError`` whose one-line message starts with the path; a missing or
-    unreadable file raises ``OSError``. Nothing in the file is ever evaluated.
+    unreadable file raises ``OSError``. Nothing in the file is ever evaluated. A file over
+    ``max_bytes``, or holding more than ``max_nodes`` nodes, is refused before its graph is
+    built: together they bound the memory a file can cost (``docs/limits.md``).
 
     >>> import tempfile, pathlib
     >>> from micrograd import Value
@@ -477,9 +495,9 @@ def load_graph(
     (2, 1)
     """
     where = os.fspath(path)
-    text = read_text_bounded(path, max_bytes=max_bytes, error=GraphFormatError)
+    data = read_bytes_bounded(path, max_bytes=max_bytes, error=GraphFormatError)
     try:
-        G = _parse(text, max_nodes)
+        G = _parse(data, max_nodes)
         _check_header(G)
         check_graph(G)
     except GraphFormatError as error:
@@ -487,12 +505,20 @@ def load_graph(
     return G
 
 
-def _parse(text: str, max_nodes: int) -> nx.MultiDiGraph:
-    start = text.lstrip()[:1]
-    if start == "{":
+_FIRST_CHARACTER = re.compile(rb"[ \t\r\n]*(.?)", re.DOTALL)
+
+
+def _parse(data: bytes, max_nodes: int) -> nx.MultiDiGraph:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as decoding:
+        raise GraphFormatError(f"not UTF-8 text (byte {decoding.start})") from None
+    start = _FIRST_CHARACTER.match(data).group(1)
+    if start == b"{":
         return _parse_node_link(text, max_nodes)
-    if start == "<":
-        return _parse_graphml(text, max_nodes)
+    del text  # GraphML is parsed from the bytes, as UTF-8 whatever the file declares
+    if start == b"<":
+        return _parse_graphml(data, max_nodes)
     if not start:
         raise GraphFormatError("empty file")
     raise GraphFormatError("not a graph file: expected node-link JSON or GraphML")
@@ -510,7 +536,28 @@ class _BareToken:
         return self.token
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _containers(text: str) -> int:
+    """How many JSON objects and lists ``text`` holds, counting brackets inside strings too:
+    an upper bound, found at the speed of ``str.count``."""
+    return text.count("{") + text.count("[")
+
+
 def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
+    # Every JSON object or list costs about 100 bytes of memory, whatever its size in the
+    # file (``[]`` is two bytes): count them before parsing. A graph of n nodes needs one
+    # object per node, at most two per node for the edges, and four more.
+    limit = 3 * max_nodes + 4
+    if _containers(text) > limit:
+        found = _containers(_JSON_STRING.sub("", text))  # exact, and slower: only here
+        if found > limit:
+            raise GraphFormatError(
+                f"{found:,} JSON objects and lists, more than a graph of the "
+                f"{max_nodes:,}-node limit holds ({limit:,})"
+            )
     bare: list[_BareToken] = []
 
     def bare_token(token: str) -> _BareToken:
@@ -520,7 +567,7 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
     try:
         document = json.loads(text, parse_constant=bare_token)
     except (ValueError, RecursionError) as error:
-        raise GraphFormatError(f"not valid JSON: {_one_line(error)}") from None
+        raise GraphFormatError(f"not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise GraphFormatError("expected a JSON object with 'nodes' and 'edges'")
     if document.get("directed") is not True or document.get("multigraph") is not True:
@@ -532,6 +579,12 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
         raise GraphFormatError("'nodes' and 'edges' must be lists")
     if len(nodes) > max_nodes:
         raise GraphFormatError(f"{len(nodes):,} nodes, more than the {max_nodes:,}-node limit")
+    if len(edges) > 2 * len(nodes):
+        raise GraphFormatError(
+            f"{len(edges):,} edges for {len(nodes):,} nodes: a node has at most 2 operands"
+        )
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(document)
     ids: set[int] = set()
     for i, node in enumerate(nodes):
         identifier = node.get("id") if isinstance(node, dict) else None
@@ -555,7 +608,7 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
         if not isinstance(edge, dict):
             raise GraphFormatError(f"edges[{i}]: expected an object, got {edge!r:.40}")
         for end in ("source", "target"):
-            if edge.get(end) not in ids or type(edge.get(end)) is not int:
+            if type(edge.get(end)) is not int or edge[end] not in ids:
                 raise GraphFormatError(
                     f"edges[{i}]: {end} {edge.get(end)!r:.40} is not a node (a dangling edge)"
                 )
@@ -564,6 +617,31 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
                 f"edges[{i}]: 'key' must be an integer, got {edge.get('key')!r:.40}"
             )
     return nx.node_link_graph(document, edges="edges")
+
+
+def _refuse_lone_surrogates(document: dict) -> None:
+    """Refuse text holding a lone surrogate (a JSON escape such as ``\\ud800``), anywhere in
+    ``document``: no UTF-8 file, terminal or browser can take it, so such a graph could be
+    read but neither shown nor saved."""
+    stack: list[tuple[object, str]] = [(document, "")]
+    while stack:
+        value, where = stack.pop()
+        texts = []
+        if isinstance(value, dict):
+            texts = list(value)
+            stack.extend((item, f"{where}.{key}"[:80]) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]"[:80]) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            texts = [value]
+        for text in texts:
+            index = lone_surrogate(text)
+            if index is not None:
+                raise GraphFormatError(
+                    f"{where.lstrip('.') or 'document'}: text {text[:40]!r} holds a lone "
+                    f"surrogate ({text[index]!r} at character {index}), which is not a "
+                    "character: no UTF-8 file can hold it"
+                )
 
 
 def _decode_numbers(node: dict) -> None:
@@ -604,23 +682,228 @@ def _replace_bare_tokens(document: dict) -> None:
                 stack.append(value)
 
 
-def _parse_graphml(text: str, max_nodes: int) -> nx.MultiDiGraph:
-    # A document type declaration is the door to entity-expansion bombs; ours never has one.
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise GraphFormatError("GraphML with a DOCTYPE or ENTITY declaration is refused")
-    if text.count("<node") > max_nodes:
-        raise GraphFormatError(f"more nodes than the {max_nodes:,}-node limit")
+# -- GraphML -------------------------------------------------------------------------------
+
+_GRAPHML_NS = GraphMLReader.NS_GRAPHML
+_CHILDREN = {
+    "graphml": ("key", "graph", "desc"),
+    "key": ("default", "desc"),
+    "graph": ("node", "edge", "data", "desc"),
+    "node": ("data", "desc"),
+    "edge": ("data", "desc"),
+    "data": (),
+    "default": (),
+    "desc": (),
+}
+"""The GraphML elements the format has, and what each may hold: NetworkX's writer writes no
+others, and the reader refuses the rest (nested graphs, yEd's group nodes and extensions,
+ports, hyperedges) before NetworkX's reader sees them."""
+_NUMBER_TYPES = ("int", "long", "integer", "float", "double")
+_GRAPHML_NON_FINITE = ("nan", "inf", "-inf", "+inf", "NaN", "INF", "-INF", "+INF")
+
+
+def _parse_graphml(data: bytes, max_nodes: int) -> nx.MultiDiGraph:
+    """Parse GraphML with expat, refusing a document type declaration or an entity in the
+    parser itself (the door to entity-expansion bombs and external entities; ours never
+    has one), and hand each node and edge to NetworkX's GraphML reader as soon as it is
+    complete: memory grows with the graph, never with the XML."""
+    builder = _GraphMLBuilder(max_nodes)
+    parser = expat.ParserCreate(encoding="utf-8", namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_declaration
+    parser.EntityDeclHandler = _refuse_declaration
+    parser.UnparsedEntityDeclHandler = _refuse_declaration
+    parser.ExternalEntityRefHandler = _refuse_declaration
+    parser.StartElementHandler = builder.start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.characters
+    parser.buffer_text = True
+    builder.parser = parser
     try:
-        G = nx.parse_graphml(text, node_type=int, edge_key_type=int, force_multigraph=True)
-    except (ParseError, nx.NetworkXError, ValueError, TypeError, KeyError) as error:
-        raise GraphFormatError(f"not valid GraphML: {_one_line(error)}") from None
-    if not G.is_directed():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NetworkX's notes on types it assumes
+            parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise GraphFormatError(
+            f"not valid GraphML: {expat.ErrorString(error.code)} at line {error.lineno}, "
+            f"column {error.offset + 1}"
+        ) from None
+    if builder.G is None:
+        raise GraphFormatError("not valid GraphML: no <graph> element")
+    if not builder.directed:
         raise GraphFormatError("expected a directed graph (edgedefault='directed')")
-    # The GraphML reader adds these two graph attributes; drop them so that a graph reads
-    # back the same from either format.
-    G.graph.pop("node_default", None)
-    G.graph.pop("edge_default", None)
-    return G
+    return builder.G
+
+
+def _refuse_declaration(*_: object) -> None:
+    raise GraphFormatError("GraphML with a DOCTYPE or ENTITY declaration is refused")
+
+
+class _GraphMLBuilder:
+    """expat's handlers for ``_parse_graphml``: checks each element against ``_CHILDREN``,
+    collects the ``<key>`` declarations, and builds the graph one node or edge at a time
+    through NetworkX's ``GraphMLReader`` (``find_graphml_keys``, ``add_node``,
+    ``add_edge``, ``decode_data_elements``)."""
+
+    def __init__(self, max_nodes: int) -> None:
+        self.max_nodes = max_nodes
+        self.reader = GraphMLReader(node_type=int, edge_key_type=int, force_multigraph=True)
+        self.parser: expat.XMLParserType | None = None
+        self.G: nx.MultiDiGraph | None = None
+        self.directed = False
+        self.open: list[str] = []  # the local names of the open elements
+        self.elements: list[Element | None] = []  # what each open element is built into
+        self.declared = Element("graphml")  # the <key> elements
+        self.graph_data = Element("graph")  # the graph's own <data> elements
+        self.keys: dict[str, dict] = {}
+        self.declared_types: dict[str | None, tuple[str | None, str | None]] = {}
+        self.text: list[str] | None = None
+        self.ids: set[int] = set()
+        self.edges = 0
+        self.data_keys: set[str] = set()  # of the node or edge being read
+        self.graph_keys: set[str] = set()  # of the graph's own <data>
+
+    def where(self) -> str:
+        line = self.parser.CurrentLineNumber if self.parser else 0
+        return f"not valid GraphML at line {line}"
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        namespace, _, local = name.rpartition("}")
+        parent = self.open[-1] if self.open else None
+        if namespace not in ("", _GRAPHML_NS):
+            raise GraphFormatError(f"{self.where()}: element {local!r:.40} of another namespace")
+        allowed = _CHILDREN[parent] if parent else ("graphml",)
+        if local not in allowed:
+            inside = f"<{parent}>" if parent else "the document"
+            raise GraphFormatError(f"{self.where()}: unexpected <{local:.40}> in {inside}")
+        element = self._element(local, parent, attributes)
+        self.open.append(local)
+        self.elements.append(element)
+        if local in ("data", "default"):
+            self.text = []
+
+    def _element(self, local: str, parent: str | None, attributes: dict) -> Element | None:
+        """The element to build for ``local`` (``None`` for what is not kept), checked."""
+        tag = f"{{{_GRAPHML_NS}}}{local}"
+        if local == "key":
+            if self.G is not None:
+                raise GraphFormatError(f"{self.where()}: a <key> after the <graph>")
+            if len(self.declared) >= MAX_GRAPHML_KEYS:
+                raise GraphFormatError(f"{self.where()}: more than {MAX_GRAPHML_KEYS} <key>s")
+            element = Element(tag, attributes)
+            self.declared.append(element)
+            name = attributes.get("attr.name", attributes.get("id"))
+            self.declared_types[attributes.get("id")] = (name, attributes.get("attr.type"))
+            return element
+        if local == "graph":
+            if self.G is not None:
+                raise GraphFormatError(f"{self.where()}: a second <graph>")
+            self.directed = attributes.get("edgedefault") == "directed"
+            self.keys, _ = self._read(lambda: self.reader.find_graphml_keys(self.declared))
+            self.G = nx.MultiDiGraph()
+            return None
+        if local in ("node", "edge"):
+            if attributes.get("yfiles.foldertype") == "group":
+                raise GraphFormatError(f"{self.where()}: a group node (a nested graph)")
+            self.data_keys = set()
+            return Element(tag, attributes)
+        if local == "data":
+            key = attributes.get("key")
+            if key not in self.keys:
+                raise GraphFormatError(f"{self.where()}: <data> of undeclared key {key!r:.40}")
+            holder = self.graph_data if parent == "graph" else self.elements[-1]
+            if key in (self.graph_keys if parent == "graph" else self.data_keys):
+                raise GraphFormatError(f"{self.where()}: two <data> of key {key!r:.40}")
+            (self.graph_keys if parent == "graph" else self.data_keys).add(key)
+            element = Element(tag, attributes)
+            holder.append(element)
+            return element
+        if local == "default":
+            if len(self.elements[-1]):
+                raise GraphFormatError(f"{self.where()}: two <default>s in one <key>")
+            element = Element(tag, attributes)
+            self.elements[-1].append(element)
+            return element
+        return None  # <graphml>, <desc>
+
+    def characters(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+
+    def end(self, name: str) -> None:
+        local = self.open.pop()
+        element = self.elements.pop()
+        if local in ("data", "default"):
+            element.text = "".join(self.text or ())
+            self.text = None
+            key = element.get("key") if local == "data" else self.elements[-1].get("id")
+            self._check_value(key, element.text)
+        elif local == "node":
+            self._add_node(element)
+        elif local == "edge":
+            self._add_edge(element)
+        elif local == "graph":
+            graph_data = self._read(
+                lambda: self.reader.decode_data_elements(self.keys, self.graph_data)
+            )
+            self.G.graph.update(graph_data)
+
+    def _check_value(self, key: str | None, text: str) -> None:
+        """The text of a ``<data>`` or ``<default>`` fits its key's type: a number is plain
+        ASCII decimal, as Python writes it (``float`` alone would also take ``1_0`` and other
+        scripts' digits), or a non-finite spelling; a boolean is ``true`` or ``false``."""
+        declared = self.declared_types.get(key)
+        if declared is None:
+            return
+        name, kind = declared
+        text = text.strip()
+        if kind in _NUMBER_TYPES:
+            fits = PLAIN_NUMBER.fullmatch(text) or (
+                kind in ("float", "double") and text in _GRAPHML_NON_FINITE
+            )
+        elif kind == "boolean":
+            fits = text.lower() in ("true", "false", "1", "0")
+        else:
+            fits = True
+        if not fits:
+            expected = "true or false" if kind == "boolean" else "a number"
+            raise GraphFormatError(
+                f"{self.where()}: {name!r:.40} ({kind}) must be {expected}, got {text!r:.40}"
+            )
+
+    def _add_node(self, element: Element) -> None:
+        identifier = self._id(element.get("id"), "node id")
+        if identifier in self.ids:
+            raise GraphFormatError(f"{self.where()}: node id {identifier} appears twice")
+        if len(self.ids) >= self.max_nodes:
+            raise GraphFormatError(f"more nodes than the {self.max_nodes:,}-node limit")
+        self.ids.add(identifier)
+        self._read(lambda: self.reader.add_node(self.G, element, self.keys, {}))
+
+    def _add_edge(self, element: Element) -> None:
+        for end in ("source", "target"):
+            self._id(element.get(end), f"edge {end}")
+        self.edges += 1
+        if self.edges > 2 * self.max_nodes:
+            raise GraphFormatError(
+                f"more edges than {2 * self.max_nodes:,}, two for each node of the "
+                f"{self.max_nodes:,}-node limit"
+            )
+        self._read(lambda: self.reader.add_edge(self.G, element, self.keys))
+
+    def _id(self, text: str | None, what: str) -> int:
+        if text is None or not re.fullmatch(r"-?[0-9]{1,30}", text):
+            raise GraphFormatError(f"{self.where()}: {what} must be an integer, got {text!r:.40}")
+        return int(text)
+
+    def _read(self, step: Callable[[], Any]) -> Any:
+        """Run ``step``, a call into NetworkX's reader, turning what it raises on a bad
+        value into ``GraphFormatError``."""
+        try:
+            return step()
+        except (nx.NetworkXError, ValueError, TypeError, KeyError, AttributeError) as error:
+            detail = f"{type(error).__name__}: {error}" if isinstance(error, KeyError) else error
+            raise GraphFormatError(f"{self.where()}: {detail}") from None
 
 
 def _check_header(G: nx.DiGraph) -> None:
@@ -642,7 +925,3 @@ def _check_header(G: nx.DiGraph) -> None:
     # Versions 1 and 2 differ from 3 only in the file (scopes, the JSON of non-finite
     # numbers): in memory the graph is a version 3 graph.
     G.graph["version"] = FORMAT_VERSION
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200]

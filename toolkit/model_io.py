@@ -32,7 +32,7 @@ from typing import Any
 import micrograd
 from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS, MLP
-from toolkit.files import read_text_bounded, write_text_atomic
+from toolkit.files import FileFormatError, lone_surrogate, read_text_bounded, write_text_atomic
 
 __all__ = [
     "FORMAT",
@@ -67,10 +67,11 @@ _ARCHITECTURE_KEYS = ("inputs", "layers", "activation", "output_activation")
 _STAMPED_KEYS = ("package_version", "written_at")
 
 
-class ModelFormatError(ValueError):
+class ModelFormatError(FileFormatError):
     """A model, or a model file, that does not fit the format. The message starts with the
     JSON path of the problem, as in ``parameters.layers.1.neurons.2.w.0: expected a finite
-    number, got "abc"`` (``load_model`` puts the file's path in front)."""
+    number, got "abc"`` (``load_model`` puts the file's path in front), and is one line of at
+    most 300 characters (``toolkit.files.FileFormatError``)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,9 @@ def model_from_json(text: str) -> LoadedModel:
         raise _error("version", f"expected an integer, got {_show(version)}")
     if version != VERSION:
         newer = " (written by a newer micrograd)" if version > VERSION else ""
-        raise _error("version", f"this micrograd reads version {VERSION}, got {version}{newer}")
+        raise _error(
+            "version", f"this micrograd reads version {VERSION}, got {_show(version)}{newer}"
+        )
     _expect_keys(document, _KEYS, "")
     nin, nouts, activation, output_activation = _read_architecture(document["architecture"])
     # The parameters are checked against the architecture before the model is built, so
@@ -421,24 +424,48 @@ def _positive_int(found: Any, path: str) -> int:
 
 
 def _check_json_like(value: Any, path: str) -> None:
-    """Refuse what JSON cannot hold exactly: non-finite numbers, non-string keys, other
-    types, and nesting deeper than ``MAX_METADATA_DEPTH``."""
-    stack = [(value, path, 0)]
-    while stack:
-        node, where, depth = stack.pop()
-        if depth > MAX_METADATA_DEPTH:
-            raise _error(where, f"nested deeper than {MAX_METADATA_DEPTH} levels")
-        if isinstance(node, dict):
-            for key, inner in node.items():
-                if not isinstance(key, str):
-                    raise _error(where, f"keys must be strings, got {key!r:.40}")
-                stack.append((inner, f"{where}.{_key(key)}", depth + 1))
-        elif isinstance(node, (list, tuple)):
-            stack.extend((inner, f"{where}.{i}", depth + 1) for i, inner in enumerate(node))
-        elif isinstance(node, (float, _NonFinite)):
-            _finite(node, where)
-        elif not (node is None or isinstance(node, (str, int, bool))):
-            raise _error(where, f"expected a JSON value, got {type(node).__name__}")
+    """Refuse what JSON cannot hold exactly: non-finite numbers, non-string keys, text
+    holding a lone surrogate (a ``\\ud800`` escape: not a character, so no UTF-8 file or
+    terminal takes it), other types, and nesting deeper than ``MAX_METADATA_DEPTH``."""
+    _check_json_value(value, [path])
+
+
+def _check_json_value(node: Any, where: list[str]) -> None:
+    """``_check_json_like`` for ``node``, whose JSON path has the steps ``where``. It
+    recurses no deeper than ``MAX_METADATA_DEPTH``, and makes a path's text only for an
+    error: checking costs no memory per value, whatever the metadata holds."""
+    if len(where) > MAX_METADATA_DEPTH + 1:
+        raise _error(".".join(where), f"nested deeper than {MAX_METADATA_DEPTH} levels")
+    if isinstance(node, dict):
+        for key, inner in node.items():
+            if not isinstance(key, str):
+                raise _error(".".join(where), f"keys must be strings, got {key!r:.40}")
+            where.append(_key(key))
+            _check_text(key, where)
+            _check_json_value(inner, where)
+            where.pop()
+    elif isinstance(node, (list, tuple)):
+        for i, inner in enumerate(node):
+            where.append(str(i))
+            _check_json_value(inner, where)
+            where.pop()
+    elif isinstance(node, (float, _NonFinite)):
+        if not (isinstance(node, float) and math.isfinite(node)):
+            _finite(node, ".".join(where))
+    elif isinstance(node, str):
+        _check_text(node, where)
+    elif not (node is None or isinstance(node, (int, bool))):
+        raise _error(".".join(where), f"expected a JSON value, got {type(node).__name__}")
+
+
+def _check_text(text: str, where: list[str]) -> None:
+    index = lone_surrogate(text)
+    if index is not None:
+        raise _error(
+            ".".join(where),
+            f"text with a lone surrogate ({text[index]!r} at character {index}), which is not "
+            "a character: no UTF-8 file can hold it",
+        )
 
 
 def _show(value: Any) -> str:

@@ -107,3 +107,35 @@ def test_data_sets_are_found_by_name_or_csv_path(tmp_path):
         load_dataset(str(tmp_path / "missing.csv"))
     with pytest.raises(FileNotFoundError):
         load_dataset("points.txt")  # named like a file: missing, not an unknown name
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('x,y\n1,"3\n4"\n', "line 3: a quoted field holds a line break"),
+        ("x,y\n1_0,2\n", "line 2, column 1: expected a number, got '1_0'"),
+        ("x,y\n\u0663,2\n", "line 2, column 1: expected a number, got '\u0663'"),
+        ("x,y\n\uff11,2\n", "line 2, column 1: expected a number, got '\uff11'"),
+        ("x,y\n0x10,2\n", "expected a number, got '0x10'"),
+        ("x,y\n1,Infinity\n", "expected a finite number, got 'Infinity'"),
+    ],
+)
+def test_only_plain_ascii_decimal_numbers_are_read(tmp_path, text, message):
+    with pytest.raises(DataFormatError, match=message):
+        read_csv_rows(write(tmp_path, text))
+
+
+def test_spaces_around_numbers_and_every_decimal_form_are_fine(tmp_path):
+    rows = read_csv_rows(write(tmp_path, "x,y\n 1.5 ,-2\n.5,3.\n+1e3,-2E-2\n"))
+    assert rows == [[1.5, -2.0], [0.5, 3.0], [1000.0, -0.02]]
+
+
+@pytest.mark.parametrize(
+    "field", ["9" * 120_000, "1" + "0" * 119_999, "\x1b[2J\x1b[31m" + "x" * 120_000]
+)
+def test_a_huge_or_hostile_field_gives_one_short_printable_line(tmp_path, field):
+    with pytest.raises(DataFormatError) as error:
+        read_csv_rows(write(tmp_path, f"x,y\n1,{field}\n"))
+    message = str(error.value)
+    assert message.isprintable() and len(message) <= 300
+    assert "line 2, column 2: expected a" in message

@@ -244,7 +244,10 @@ def test_a_graphml_value_of_the_wrong_type_is_refused(tmp_path):
     save_graph(Value(1.0, label="x").exp(), path, format="graphml")
     text = path.read_text().replace(">1.0<", ">abc<", 1)
     path.write_text(text)
-    with pytest.raises(GraphFormatError, match="not valid GraphML: could not convert"):
+    with pytest.raises(
+        GraphFormatError,
+        match=r"not valid GraphML at line \d+: 'data' \(double\) must be a number, got 'abc'",
+    ):
         load_graph(path)
 
 
@@ -430,3 +433,120 @@ def test_a_graph_claiming_another_version_is_not_written(tmp_path):
     with pytest.raises(GraphFormatError, match="says format 'micrograd-graph' version 2"):
         save_graph(G, path)
     assert not path.exists()
+
+
+# -- hostile files: one documented error, bounded memory -----------------------------------
+
+
+@pytest.mark.parametrize("end", ["source", "target"])
+@pytest.mark.parametrize("value", [[0], {"id": 0}, None, 1.0, "0", True])
+def test_an_edge_end_of_another_type_is_a_dangling_edge_not_a_type_error(tmp_path, end, value):
+    path = node_link(tmp_path, lambda d: d["edges"][0].update({end: value}))
+    with pytest.raises(GraphFormatError, match=rf"edges\[0\]: {end} .* is not a node"):
+        load_graph(path)
+
+
+def graphml(tmp_path, old: str, new: str) -> Path:
+    """The GraphML file of ``x * 2 + x`` with ``old`` replaced by ``new`` once."""
+    path = tmp_path / "g.graphml"
+    save_graph(Value(3.0, label="x") * 2 + Value(1.0), path, format="graphml")
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('<node id="0">', '<node id="0" yfiles.foldertype="group">', "a group node"),
+        (
+            '<node id="0">',
+            '<node id="0"><graph edgedefault="directed"><node id="9"/></graph>',
+            "unexpected <graph> in <node>",
+        ),
+        (
+            "<graph ",
+            '<key id="b" for="node" attr.name="flag" attr.type="boolean"><default/></key><graph ',
+            "'flag' \\(boolean\\) must be true or false, got ''",
+        ),
+        (
+            "<graph ",
+            '<key id="c" for="node" attr.name="w" attr.type="complex"/><graph ',
+            "KeyError: 'complex'",
+        ),
+        ('<data key="d5">x</data>', '<data key="d5">x</data><data key="d5">y</data>', "two <data"),
+        ('<data key="d5">x</data>', '<data key="d99">x</data>', "of undeclared key 'd99'"),
+        (">3.0<", ">\u0663.0<", "'data' \\(double\\) must be a number, got '\u0663.0'"),
+        (">3.0<", ">3_0.0<", "must be a number, got '3_0.0'"),
+        ('<node id="0">', '<node id="1_0">', "node id must be an integer, got '1_0'"),
+        ('<node id="0">', '<node id="1">', "node id 1 appears twice"),
+        ("<graph ", "<hyperedge/><graph ", "unexpected <hyperedge> in <graphml>"),
+        ('<data key="d5">x</data>', '<data key="d5"><y:Shape xmlns:y="urn:y"/></data>', "another"),
+    ],
+)
+def test_graphml_beyond_the_format_is_refused_in_one_line(tmp_path, old, new, message):
+    path = graphml(tmp_path, old, new)
+    with pytest.raises(GraphFormatError, match=message) as caught:
+        load_graph(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_hundreds_of_nested_group_nodes_are_refused_not_a_recursion_error(tmp_path):
+    top = '<graph edgedefault="directed">'
+    nested = '<node id="{0}" yfiles.foldertype="group"><graph edgedefault="directed">'
+    groups = "".join(nested.format(100 + i) for i in range(2000)) + "</graph></node>" * 2000
+    path = graphml(tmp_path, top, top + groups)
+    assert path.stat().st_size > 100_000
+    with pytest.raises(GraphFormatError, match="a group node"):
+        load_graph(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_a_document_type_is_refused_by_the_xml_parser_in_any_encoding(tmp_path, encoding):
+    path = tmp_path / "g.graphml"
+    save_graph(Value(1.0, label="x").exp(), path, format="graphml")
+    body = path.read_text().split("\n", 1)[1].replace(">x<", ">&b;<", 1)
+    declaration = '<?xml version="1.0" encoding="UTF-16"?>' if encoding != "utf-8" else ""
+    entities = '<!DOCTYPE graphml [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    path.write_bytes(f"{declaration}{entities}\n{body}".encode(encoding))
+    with pytest.raises(GraphFormatError, match="DOCTYPE or ENTITY declaration is refused"):
+        load_graph(path)
+
+
+def test_json_objects_and_lists_beyond_what_the_node_limit_needs_are_refused_before_parsing(
+    tmp_path,
+):
+    # Each [] is two bytes of file and about 64 bytes of memory once parsed.
+    path = node_link(tmp_path, lambda d: d.update(x=[[] for _ in range(400)]))
+    with pytest.raises(GraphFormatError, match="JSON objects and lists, more than a graph of"):
+        load_graph(path, max_nodes=100)
+    # Brackets inside strings are not objects or lists: such a file still loads.
+    path = node_link(tmp_path, lambda d: node(d, 0).update(label="[{" * 400))
+    assert load_graph(path, max_nodes=100).nodes[0]["label"] == "[{" * 400
+
+
+def test_more_than_two_edges_per_node_is_refused_before_a_graph_is_built(tmp_path):
+    extra = [{"source": 0, "target": 2, "key": k, "position": 0} for k in range(2, 12)]
+    path = node_link(tmp_path, lambda d: d["edges"].extend(extra))
+    with pytest.raises(GraphFormatError, match="14 edges for 4 nodes: a node has at most 2"):
+        load_graph(path)
+
+
+def test_a_lone_surrogate_is_refused_so_that_what_loads_can_be_saved(tmp_path):
+    path = tmp_path / "g.json"
+    save_graph(Value(1.0, label="x\U0001f600").exp(), path)  # a pair of \u escapes: fine
+    save_graph(load_graph(path), tmp_path / "again.json")
+    path.write_text(path.read_text().replace("\\ude00", ""))
+    with pytest.raises(GraphFormatError, match=r"nodes\[0\].label: text .* lone surrogate"):
+        load_graph(path)
+
+
+def test_input_quoted_in_an_error_cannot_split_the_line_or_reach_the_terminal(tmp_path):
+    path = node_link(tmp_path, lambda d: node(d, 2).update(op="mul\n\x1b[2J" + "x" * 5000))
+    with pytest.raises(GraphFormatError) as caught:
+        load_graph(path)
+    message = str(caught.value)
+    assert message.isprintable() and len(message) <= 300
+    assert "unknown op 'mul\\n\\x1b[2J" in message

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from micrograd import MLP
-from toolkit.model_io import ModelFormatError, load_model, model_to_json
+from toolkit.model_io import ModelFormatError, load_model, model_to_json, save_model
 
 VALID = json.loads(model_to_json(MLP(3, [4, 4, 1], seed=0), metadata={"note": "ok"}))
 
@@ -255,3 +255,50 @@ def test_deep_metadata_is_refused(tmp_path):
 def test_missing_file_is_an_os_error_not_a_format_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "absent.json")
+
+
+# -- text that would break later, and messages that stay one short line ----------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (set_at("metadata.note", "a\ud800b"), "metadata.note: text with a lone surrogate"),
+        (set_at("metadata.\udfff", 1), "metadata.\\udfff: text with a lone surrogate"),
+        (set_at("metadata.note", ["ok", {"k": "\udc80"}]), "metadata.note.1.k: text with a lone"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_in_metadata_is_refused(tmp_path, change, message):
+    path = write_changed(tmp_path, change)
+    assert load_error(path).startswith(message)
+
+
+def test_what_loads_can_be_shown_and_saved_again(tmp_path):
+    path = write_changed(tmp_path, set_at("metadata.note", "\U0001f600 \u00e9 \\u escapes"))
+    loaded = load_model(path)
+    again = tmp_path / "again.json"
+    save_model(loaded.model, again, metadata=loaded.metadata)
+    assert load_model(again).metadata["note"] == "\U0001f600 \u00e9 \\u escapes"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            set_at("architecture.in\nputs\x1b[2J", 3),
+            "architecture.in\\nputs\\x1b[2J: unexpected key",
+        ),
+        (
+            set_at("version", int("1" * 4000)),
+            "version: this micrograd reads version 1, got an integer of 4000 digits",
+        ),
+        (
+            set_at("format", "\x1b]0;title\x07"),
+            'format: expected "micrograd-model", got "\\u001b]0',
+        ),
+    ],
+)
+def test_errors_are_one_printable_line_of_bounded_length(tmp_path, change, expected):
+    message = load_error(write_changed(tmp_path, change))
+    assert message.startswith(expected)
+    assert message.isprintable() and len(message) <= 300
