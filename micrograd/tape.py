@@ -42,7 +42,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Protocol
 
 from micrograd.engine import Value
@@ -51,6 +52,7 @@ from micrograd.straight_line import compile_replay, replay_source
 
 __all__ = [
     "BACKENDS",
+    "REPLAY_BYTES_PER_NODE",
     "Layout",
     "Replay",
     "Tape",
@@ -58,10 +60,32 @@ __all__ = [
     "compile_graph",
     "lay_out",
     "leaf_numbers",
+    "replay_bytes",
 ]
 
 BACKENDS = ("python", "numpy")
 """What a tape can run on: pure Python (bit-identical to eager) or NumPy arrays."""
+
+
+REPLAY_BYTES_PER_NODE: Mapping[str, int] = MappingProxyType({"python": 4_000, "numpy": 560})
+"""Peak memory of ``compile_graph`` on each backend and of running the tape, per node of the
+graph (the traced graph itself included). Measured as the growth of the peak resident
+memory (``ru_maxrss``) of a process that builds a sum-of-squares loss, compiles it and runs
+two steps: ``MLP(2, [4, 4, 1])`` on 1,000 and 10,000 rows (72,038 and 720,038 nodes) and
+``MLP(2, [16, 16, 1])`` on 200 rows (129,938 nodes) took 3,633 to 3,871 bytes a node on
+the pure-Python tape (most of it Python's compiler working on the written-out source) and
+454 to 525 on NumPy's; rounded up."""
+
+
+def replay_bytes(nodes: int, backend: str = "python") -> int:
+    """The estimated peak memory, in bytes, of compiling a graph of ``nodes`` nodes into a
+    tape on ``backend`` and replaying it (``REPLAY_BYTES_PER_NODE``).
+
+    >>> replay_bytes(72_038) / 1e6, replay_bytes(72_038, "numpy") / 1e6   # MB
+    (288.152, 40.34128)
+    """
+    check_backend(backend)
+    return nodes * REPLAY_BYTES_PER_NODE[backend]
 
 
 def check_backend(backend: str) -> None:

@@ -29,7 +29,7 @@ from toolkit.cli_types import (
 )
 from toolkit.cli_view import load_graph_file, view_command
 from toolkit.datasets import load_dataset
-from toolkit.draw import DRAW_MAX_NODES, draw, drawing_format
+from toolkit.draw import DRAW_MAX_NODES, MAX_DRAW_NODES, draw, drawing_format
 from toolkit.fingerprint import graph_fingerprint
 from toolkit.graph import FORMATS, KINDS, save_graph, to_networkx
 from toolkit.graph_diff import diff_graphs, format_graph_diff
@@ -250,11 +250,12 @@ def diff_command(
 )
 @click.option(
     "--max-nodes",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_DRAW_NODES),
     default=DRAW_MAX_NODES,
     show_default=True,
     help="Larger graphs are drawn collapsed by scope, at the deepest level whose boxes, "
-    "single nodes and arrows are at most this many (a summary if none fits).",
+    f"single nodes and arrows are at most this many (a summary if none fits); 1 to "
+    f"{MAX_DRAW_NODES:,}. A figure over 32,768 px a side is refused before drawing.",
 )
 @click.option(
     "--level",

@@ -46,7 +46,7 @@ from toolkit.model_io import (
     save_model,
 )
 from toolkit.sparkline import sparkline
-from toolkit.training import fit, outputs
+from toolkit.training import DEFAULT_BATCH_ROWS, FULL_BATCH_ROWS, TrainingTooLarge, fit, outputs
 
 __all__ = ["COMMANDS", "DATA_METAVAR", "DataSet"]
 
@@ -128,7 +128,21 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--lr", type=FinitePositiveFloat(), default=0.05, show_default=True, help="Learning rate."
 )
-@click.option("--seed", type=Seed(), default=0, show_default=True, help="Initialisation seed.")
+@click.option(
+    "--seed",
+    type=Seed(),
+    default=0,
+    show_default=True,
+    help="Seed of the initial parameters and of the order of the mini-batches.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Rows per SGD step: each epoch a fresh shuffle of the rows from --seed, cut into "
+    f"batches of this size (a size of at least the row count: every row, in order).  "
+    f"[default: every row up to {FULL_BATCH_ROWS:,} rows, else {DEFAULT_BATCH_ROWS:,}]",
+)
 @click.option(
     "-o",
     "--output",
@@ -147,6 +161,7 @@ def train_command(
     steps: int,
     lr: float,
     seed: int,
+    batch_size: int | None,
     output: Path,
     force: bool,
     eager: bool,
@@ -156,7 +171,9 @@ def train_command(
 
     The input count comes from the data. Prints the loss at every step (on a terminal, a
     step counter instead for runs over 100 steps). Nothing is written if the loss stops
-    being finite.
+    being finite. A data set of more than 1,000 rows trains on mini-batches (a step: one
+    batch), and a step whose memory would not fit in 1 GB even without compiling is
+    refused before any work, with the estimate.
 
     \b
     Example:
@@ -167,6 +184,11 @@ def train_command(
     _model_file_name(output)
     check_output(output, force)
     with Progress() as progress:
+
+        def note(text: str) -> None:
+            progress.clear()
+            click.echo(f"note: {text}", err=True)
+
         try:
             trained, record = fit(
                 xs,
@@ -177,10 +199,15 @@ def train_command(
                 steps=steps,
                 lr=lr,
                 seed=seed,
+                batch_size=batch_size,
                 on_step=progress.loss_reporter(steps),
                 on_status=progress.status if progress.shown else None,
+                on_note=note,
                 **replay,
             )
+        except TrainingTooLarge as error:
+            advice = f"--batch-size {error.largest_batch}" if error.largest_batch else "--layers"
+            raise click.UsageError(f"{error}: pass {advice}") from None
         except NonFiniteLossError as error:
             raise click.ClickException(f"{error}; no model written") from None
         progress.status(f"writing {output}")

@@ -46,10 +46,32 @@ from toolkit.draw_scopes import (
 from toolkit.files import write_bytes_atomic
 from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph
 
-__all__ = ["DRAW_MAX_NODES", "MAX_ELEMENTS", "Drawing", "draw", "drawing_format"]
+__all__ = [
+    "DRAW_MAX_NODES",
+    "MAX_DRAW_NODES",
+    "MAX_ELEMENTS",
+    "MAX_PIXELS",
+    "MAX_SIDE",
+    "Drawing",
+    "draw",
+    "drawing_format",
+]
 
 DRAW_MAX_NODES = 200
 """Above this many nodes ``draw`` collapses the graph by scope (or draws a summary)."""
+
+MAX_DRAW_NODES = MAX_ELEMENTS
+"""The largest ``max_nodes`` (``--max-nodes``) a drawing takes: as many nodes as a collapsed
+drawing may show elements (2,000)."""
+
+MAX_SIDE = 2**15
+"""The most pixels a drawing may have on a side (32,768; PNG at 100 dpi, SVG alike)."""
+
+MAX_PIXELS = 2**26
+"""The most pixels a drawing may have in all (67,108,864: its image takes 256 MiB in
+memory while it is drawn). A larger figure is refused before anything is drawn."""
+
+_DPI = 100
 _FORMATS = {".png": "png", ".svg": "svg"}
 _COLOURS = {
     "parameter": "#c7e9c0",
@@ -91,8 +113,11 @@ def draw(
     opens the named scopes (``toolkit.draw_scopes.collapse``); either one draws the graph
     collapsed whatever its size, up to ``MAX_ELEMENTS`` elements. ``ValueError`` for a
     scope not in the graph, a level below 1 or with no scopes to collapse, or a picture
-    beyond ``MAX_ELEMENTS``. The figure is rendered in memory first and then replaces
-    ``path`` whole.
+    beyond ``MAX_ELEMENTS``. ``max_nodes`` is 1 to ``MAX_DRAW_NODES``, and a figure larger
+    than ``MAX_SIDE`` pixels on a side or ``MAX_PIXELS`` in all (a chain of a few hundred
+    levels drawn node by node, say) is refused with ``ValueError`` before it is drawn,
+    naming its size. The figure is rendered in memory first and then replaces ``path``
+    whole.
 
     >>> import tempfile, pathlib
     >>> from micrograd.demo import demo_loss, demo_model
@@ -108,6 +133,10 @@ def draw(
     """
     target = Path(path)
     file_format = drawing_format(target)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise TypeError(f"max_nodes must be a whole number, got {max_nodes!r}")
+    if not 1 <= max_nodes <= MAX_DRAW_NODES:
+        raise ValueError(f"max_nodes must be 1 to {MAX_DRAW_NODES:,}, got {max_nodes:,}")
     structure = check_graph(G)
     picture = _collapsed_picture(structure, max_nodes, level, expand)
     nodes = len(structure.attributes)
@@ -129,9 +158,33 @@ def draw(
         figure, drawn = _summary_figure(structure, max_nodes), Drawing("summary", description)
     buffer = io.BytesIO()
     metadata = {"Date": None} if file_format == "svg" else None
-    figure.savefig(buffer, format=file_format, dpi=100, metadata=metadata)
+    figure.savefig(buffer, format=file_format, dpi=_DPI, metadata=metadata)
     write_bytes_atomic(target, buffer.getvalue())
     return drawn
+
+
+def _check_size(inches: tuple[float, float], what: str) -> None:
+    """Refuse a figure of ``inches`` (width, height) beyond ``MAX_SIDE`` or ``MAX_PIXELS``
+    pixels, before anything is drawn on it: say its size and what to do instead.
+
+    >>> try:
+    ...     _check_size((400.0, 3.5), "drawing all 600 nodes one by one")
+    ... except ValueError as error:
+    ...     print(str(error).split(", more")[0])
+    drawing all 600 nodes one by one needs a 40,000 x 350 px figure
+    """
+    width, height = (math.ceil(side * _DPI) for side in inches)
+    if max(width, height) > MAX_SIDE:
+        limit = f"the {MAX_SIDE:,} px a side"
+    elif width * height > MAX_PIXELS:
+        limit = f"the {MAX_PIXELS:,} px in all"
+    else:
+        return
+    raise ValueError(
+        f"{what} needs a {width:,} x {height:,} px figure, more than {limit} a drawing may "
+        "have; draw the graph collapsed by scope (--level N, --expand SCOPE) or with a "
+        "smaller --max-nodes"
+    )
 
 
 def drawing_format(path: str | os.PathLike[str]) -> str:
@@ -160,7 +213,9 @@ def _graph_figure(structure: GraphStructure) -> Figure:
     rows = 1 + round(
         max(-y for _, y in positions.values()) - min(-y for _, y in positions.values())
     )
-    figure = Figure(figsize=(max(7.0, 1.45 * columns + 1.0), max(3.5, 0.62 * rows + 1.6)))
+    size = (max(7.0, 1.45 * columns + 1.0), max(3.5, 0.62 * rows + 1.6))
+    _check_size(size, f"drawing all {len(positions):,} nodes one by one")
+    figure = Figure(figsize=size)
     axes = figure.add_axes((0.01, 0.01, 0.98, 0.88))
     axes.set_axis_off()
     axes.set_xlim(-0.8, (columns - 1) * _X_STEP + 0.8)
@@ -471,6 +526,11 @@ def _collapsed_figure(structure: GraphStructure, picture: Collapsed) -> Figure:
     )
     routes = [_route(canvas, source, target) for source, target, _ in counted]
     routes = _make_room(canvas, routes)
+    _check_size(
+        (canvas.width, canvas.height),
+        f"drawing the graph collapsed at level {picture.level}{_expanded(picture)} "
+        f"({len(picture.boxes) + len(picture.singles):,} boxes and single nodes)",
+    )
     figure.set_size_inches(canvas.width, canvas.height)
     axes.set_xlim(0, canvas.width)
     axes.set_ylim(0, canvas.height)

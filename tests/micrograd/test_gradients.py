@@ -146,10 +146,16 @@ def flat(nested) -> list[float]:
 
 
 def derivative_scale(torch, program, order: int) -> float:
-    """The largest finite magnitude among the root's value and its derivatives up to
-    ``order``: the size of the terms that an entry is added up from (``u / u`` has zero
-    derivatives, each the difference of terms of the size of ``1 / u``)."""
-    return max(largest_finite(flat(torch_derivatives(torch, program, k))) for k in range(order + 1))
+    """The size of the terms an entry is added up from: the largest finite magnitude among
+    the values of every node of the program and the root's derivatives up to ``order``.
+    ``u / u`` has zero derivatives, each the difference of terms of the size of ``1 / u``;
+    ``x ** (x / x) - x`` has zero derivatives at every order, each the difference of terms
+    of the size of ``x``."""
+    values = [node.item() for node in run(program, torch_leaf(torch), torch_apply(torch))]
+    derivatives = [
+        largest_finite(flat(torch_derivatives(torch, program, k))) for k in range(1, order + 1)
+    ]
+    return max(largest_finite(values), *derivatives)
 
 
 def assert_close_to_torch(ours, theirs, scale: float) -> None:

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.image import imread
 
 from micrograd import Parameter, Value
-from toolkit.draw import draw
+from toolkit.draw import MAX_DRAW_NODES, draw
 from toolkit.graph import GraphFormatError, to_networkx
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -82,3 +82,57 @@ def test_a_failed_drawing_keeps_the_previous_file(tmp_path):
         draw(G, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["g.png"]
+
+
+def test_a_figure_too_wide_for_a_png_is_refused_before_drawing(tmp_path):
+    # A chain of 600 levels drawn node by node would be 87,245 px wide.
+    with pytest.raises(
+        ValueError,
+        match=r"all 602 nodes one by one needs a 87,245 x 350 px figure, more than the 32,768",
+    ):
+        draw(chain(300), tmp_path / "g.png", max_nodes=MAX_DRAW_NODES)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_collapsed_figure_too_wide_is_refused_naming_what_to_do(tmp_path):
+    # 250 scopes in a row, each a box with an arrow to the next.
+    from micrograd import scope
+
+    y = Value(0.5, label="x")
+    for i in range(250):
+        with scope(f"s{i}"):
+            y = (y * 0.9).tanh()
+    with pytest.raises(
+        ValueError,
+        match=r"collapsed at level 1 \(251 boxes.*61,927 x 277 px.*--level N, --expand SCOPE",
+    ):
+        draw(to_networkx(y), tmp_path / "g.png", level=1)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("max_nodes", [0, MAX_DRAW_NODES + 1])
+def test_max_nodes_is_bounded(tmp_path, max_nodes):
+    with pytest.raises(ValueError, match=f"max_nodes must be 1 to {MAX_DRAW_NODES:,}"):
+        draw(small_graph(), tmp_path / "g.png", max_nodes=max_nodes)
+
+
+def test_the_draw_command_refuses_oversized_drawings_with_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    from toolkit.graph import save_graph
+
+    path = tmp_path / "chain.json"
+    save_graph(chain(999), path)
+    for max_nodes, message in [
+        (2000, "drawing all 2,000 nodes one by one needs a 289,955 x 350 px figure"),
+        (20000, "'--max-nodes': 20000 is not in the range 1<=x<=2000"),
+    ]:
+        out = tmp_path / "c.png"
+        result = CliRunner().invoke(
+            main, ["graph", "draw", str(path), "-o", str(out), "--max-nodes", str(max_nodes)]
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert not out.exists()

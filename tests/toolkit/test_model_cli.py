@@ -187,6 +187,7 @@ def test_diverging_training_names_the_step_and_writes_nothing(trained, tmp_path)
         (["--lr", "nan"], "must be a finite number greater than 0"),
         (["-o", "no/such/folder/m.json"], "does not exist"),
         (["--eager", "--numpy"], "--eager and --numpy exclude each other: choose one"),
+        (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1"),
     ],
 )
 def test_bad_train_options_exit_2_with_one_line(tmp_path, monkeypatch, args, message):
@@ -275,3 +276,53 @@ def test_errors_from_a_real_process_are_one_line_on_stderr(tmp_path):
         f"Error: {path}: version: this micrograd reads version 1, got 9"
         " (written by a newer micrograd)\n"
     )
+
+
+def _csv(path, n):
+    lines = [f"{i % 7 / 7:.3f},{i % 11 / 11:.3f},{1 if i % 2 else -1}" for i in range(n)]
+    path.write_text("a,b,y\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_a_model_too_large_to_train_even_eagerly_is_refused_at_once_with_the_estimate(tmp_path):
+    result = invoke("train", "--layers", "1000,1000,1", "-o", tmp_path / "m.json")
+    assert_one_line_error(
+        result,
+        "a step of MLP(3 -> 1000 -> 1000 -> 1) on 4 rows would take about 2.11 GB even on the "
+        "eager engine (1,006,001 parameters, a graph of 9,046,038 nodes), more than the 1.00 GB "
+        "limit; a batch of 1 row fits, taking about 784 MB: pass --batch-size 1",
+    )
+    assert "step" not in result.stdout
+    assert os.listdir(tmp_path) == []
+
+
+def test_large_data_trains_on_mini_batches_and_says_so(tmp_path):
+    data, path = _csv(tmp_path / "rows.csv", 1_500), tmp_path / "m.json"
+    result = invoke("train", "--data", data, "--steps", 3, "--lr", 0.001, "-o", path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "note: 1,500 rows, more than 1,000: training on mini-batches of 1,000 rows, one a step, "
+        "the rows shuffled afresh each epoch from the seed (--batch-size to choose)\n"
+    )
+    training = load_model(path).metadata["training"]
+    assert (training["samples"], training["batch_size"], training["steps"]) == (1_500, 1_000, 3)
+    again = tmp_path / "again.json"
+    result = invoke(
+        "train", "--data", data, "--steps", 3, "--lr", 0.001, "-o", again, "--batch-size", 1000
+    )
+    assert result.stderr == ""
+    assert load_model(again).metadata["training"] == training
+    assert load_model(again).model.state_dict() == load_model(path).model.state_dict()
+
+
+def test_a_step_whose_tape_would_not_fit_trains_eagerly_and_says_so(tmp_path):
+    data, path = _csv(tmp_path / "rows.csv", 3_500), tmp_path / "m.json"
+    result = invoke(
+        "train", "--data", data, "--batch-size", 3_500, "--steps", 1, "--lr", 0.001, "-o", path
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        "note: compiling the graph of a step, 252,038 nodes, would take about 1.01 GB, more "
+        "than the 1.00 GB limit: training eagerly instead (the same numbers bit for bit"
+    )
+    assert "batch_size" not in load_model(path).metadata["training"]
