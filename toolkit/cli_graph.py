@@ -149,7 +149,9 @@ def export_command(
             raise click.ClickException(
                 f"cannot write {output}: {error.strerror or error}"
             ) from None
-    click.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges ({what})")
+    click.echo(
+        f"wrote {output}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges ({what})"
+    )
 
 
 @graph.command("analyze")

@@ -217,7 +217,8 @@ def train_command(
             raise click.ClickException(
                 f"cannot write {output}: {error.strerror or error}"
             ) from None
-    click.echo(f"wrote {output}: {trained}, final loss {number_text(record['final_loss'])}")
+    final = number_text(record["final_loss"])
+    click.echo(f"wrote {output}: {trained}, loss after the last step {final}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})

@@ -130,6 +130,11 @@ class OneLineErrors:
             return run(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = run(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            # A group called with no command (`micrograd`, `micrograd graph`): its help,
+            # as --help shows it, not an error.
+            click.echo(error.ctx.get_help() if error.ctx else error.format_message())
+            sys.exit(0)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
         except click.Abort:

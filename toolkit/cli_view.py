@@ -86,6 +86,6 @@ def view_command(graph_file: str, output: str, force: bool) -> None:
                 f"cannot write {output}: {error.strerror or error}"
             ) from None
     click.echo(
-        f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges; "
+        f"wrote {output}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges; "
         "open it in a browser"
     )

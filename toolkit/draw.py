@@ -182,8 +182,8 @@ def _check_size(inches: tuple[float, float], what: str) -> None:
         return
     raise ValueError(
         f"{what} needs a {width:,} x {height:,} px figure, more than {limit} a drawing may "
-        "have; draw the graph collapsed by scope (--level N, --expand SCOPE) or with a "
-        "smaller --max-nodes"
+        "have; pass a smaller --max-nodes (a bigger graph is then collapsed by scope, or "
+        "summarised if it has no scopes), or choose --level N or fewer --expand SCOPE"
     )
 
 

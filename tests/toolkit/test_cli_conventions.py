@@ -251,7 +251,7 @@ def test_export_builds_the_loss_the_model_file_records(tmp_path):
     result = invoke("graph", "export", path, "--data", "moons", "-o", graph)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"wrote {graph}: 65818 nodes, 126854 edges (loss graph of {path} over moons; "
+        f"wrote {graph}: 65,818 nodes, 126,854 edges (loss graph of {path} over moons; "
         "loss: max_margin_l2, alpha 0.0001, as the file records)\n"
     )
     expected = objective(model, *moons(), 1e-4)
@@ -427,3 +427,11 @@ def test_an_error_about_a_number_echoes_what_was_typed(model_file):
     result = invoke("predict", model_file, "1e400", "2", "3")
     assert_one_line_error(result, "'1e400' must be a finite number")
     assert "inf" not in result.stderr
+
+
+@pytest.mark.parametrize("group", [[], ["graph"], ["model"], ["experiment"]])
+def test_a_group_called_with_no_command_prints_its_help(group):
+    result = CliRunner().invoke(main, group, prog_name="micrograd")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: micrograd {' '.join(group)}".rstrip() + " [OPTIONS]")
+    assert "\\n" not in result.output and "Commands:" in result.output

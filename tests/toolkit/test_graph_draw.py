@@ -104,7 +104,7 @@ def test_a_collapsed_figure_too_wide_is_refused_naming_what_to_do(tmp_path):
             y = (y * 0.9).tanh()
     with pytest.raises(
         ValueError,
-        match=r"collapsed at level 1 \(251 boxes.*61,927 x 277 px.*--level N, --expand SCOPE",
+        match=r"collapsed at level 1 \(251 boxes.*61,927 x 277 px.*smaller --max-nodes.*--level N",
     ):
         draw(to_networkx(y), tmp_path / "g.png", level=1)
     assert os.listdir(tmp_path) == []
