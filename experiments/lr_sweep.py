@@ -340,13 +340,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 @click.command(name="lr-sweep", cls=options.Command, context_settings=options.COMMAND_SETTINGS)
 @options.seeds_option(Config.seeds)
-@click.option(
-    "--lrs",
-    type=options.LearningRates(),
-    default=",".join(f"{lr:g}" for lr in Config.lrs),
-    show_default=True,
-    help="Learning rates, comma-separated.",
-)
+@options.lrs_option(Config.lrs)
 @options.steps_option(STEPS)
 @options.layers_option(LAYERS)
 @options.parallel_options

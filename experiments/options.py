@@ -163,6 +163,19 @@ def seeds_option(default: Sequence[int]) -> Decorator:
     )
 
 
+def lrs_option(
+    default: Sequence[float], help: str = "Learning rates, comma-separated."
+) -> Decorator:
+    """``--lrs``: learning rates, comma-separated, each finite and positive."""
+    return click.option(
+        "--lrs",
+        type=LearningRates(),
+        default=",".join(f"{lr:g}" for lr in default),
+        show_default=True,
+        help=help,
+    )
+
+
 def parallel_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--jobs`` (worker processes; by default chosen from the runs' length, see
     ``experiments.runner.run_all``) and ``--scheduler`` (Dask)."""

@@ -45,6 +45,7 @@ from experiments.reference import ReferenceRun, describe
 from experiments.runner import run_all
 from experiments.stats import OUTCOMES, outcome
 from toolkit.cli_types import Steps
+from toolkit.graph import json_number
 
 NAME = "sharpness"
 REFERENCE_COLUMNS = ("experiment", "seed", "lr", "step", "loss", "sharpness")
@@ -203,7 +204,7 @@ def run_summary(lr: float, trajectory: Trajectory, converged_below: float | None
     counts = [count for count in trajectory.products if count is not None]
     summary.update(
         {
-            "final_loss": _json_number(final_loss),
+            "final_loss": json_number(final_loss),
             "diverged_at_step": trajectory.diverged_at,
             "initial_sharpness": measured[0][1] if measured else None,
             "largest_sharpness": largest[1],
@@ -231,15 +232,6 @@ def _spread(values: Sequence[float]) -> dict[str, float | None]:
     if not values:
         return {"min": None, "median": None, "max": None}
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
-
-
-def _json_number(value: float) -> float | str:
-    """``value``, or the string ``"nan"``, ``"inf"`` or ``"-inf"`` (strict JSON)."""
-    if value != value:
-        return "nan"
-    if value in (float("inf"), float("-inf")):
-        return "inf" if value > 0 else "-inf"
-    return value
 
 
 # Figures --------------------------------------------------------------------------------
@@ -495,13 +487,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 @click.command(name="sharpness", cls=options.Command, context_settings=options.COMMAND_SETTINGS)
 @options.seeds_option(Config.seeds)
-@click.option(
-    "--lrs",
-    type=options.LearningRates(),
-    default=",".join(f"{lr:g}" for lr in Config.lrs),
-    show_default=True,
-    help="Learning rates of the reference model, comma-separated.",
-)
+@options.lrs_option(Config.lrs, "Learning rates of the reference model, comma-separated.")
 @options.steps_option(Config.steps)
 @options.layers_option(Config.layers)
 @click.option(
