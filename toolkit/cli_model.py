@@ -29,8 +29,8 @@ from toolkit.cli_types import (
     Seed,
     Steps,
     check_output,
+    check_suffix,
     echo_json,
-    format_from_suffix,
     input_file_errors,
     number_text,
     replay_options,
@@ -332,13 +332,7 @@ COMMANDS: list[click.Command] = [train_command, predict, model]
 
 def _model_file_name(output: Path) -> None:
     """Refuse an output name that does not say JSON, before any work."""
-    try:
-        format_from_suffix(output, None, MODEL_FORMATS)
-    except click.UsageError:
-        raise click.BadParameter(
-            f"{output}: a model file is JSON, so its name must end in .json",
-            param_hint="'-o' / '--output'",
-        ) from None
+    check_suffix(output, MODEL_FORMATS, "a model file is JSON, so its name must end in .json")
 
 
 def _load(path: Path) -> LoadedModel:

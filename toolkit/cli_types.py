@@ -23,7 +23,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -53,6 +53,7 @@ __all__ = [
     "Seed",
     "Steps",
     "check_output",
+    "check_suffix",
     "echo_json",
     "format_from_suffix",
     "input_file_errors",
@@ -250,6 +251,19 @@ def format_from_suffix(
             f"--format {chosen} contradicts the file name {os.fspath(path)} ({suffix} is {implied})"
         )
     return chosen or implied  # type: ignore[return-value]
+
+
+def check_suffix(path: str | os.PathLike[str], suffixes: Iterable[str], why: str) -> None:
+    """Refuse, as a bad ``-o``, a file name that ends in none of ``suffixes``; ``why`` says
+    what the file is and what its name must end in.
+
+    >>> check_suffix("page.txt", [".html"], "a page must end in .html")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: page.txt: a page must end in .html
+    """
+    if Path(path).suffix.lower() not in suffixes:
+        raise click.BadParameter(f"{os.fspath(path)}: {why}", param_hint="'-o' / '--output'")
 
 
 class AliasedOption(click.Option):

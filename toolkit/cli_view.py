@@ -16,7 +16,7 @@ from toolkit.cli_types import (
     BadFile,
     Progress,
     check_output,
-    format_from_suffix,
+    check_suffix,
     input_file_errors,
 )
 from toolkit.graph import GraphFormatError, load_graph
@@ -68,13 +68,7 @@ def view_command(graph_file: str, output: str, force: bool) -> None:
       micrograd graph export --data demo -o loss.json
       micrograd graph view loss.json -o loss.html
     """
-    try:
-        format_from_suffix(output, None, PAGE_FORMATS)
-    except click.UsageError:
-        raise click.BadParameter(
-            f"{output}: the viewer is an HTML page, so its name must end in .html",
-            param_hint="'-o' / '--output'",
-        ) from None
+    check_suffix(output, PAGE_FORMATS, "the viewer is an HTML page, so its name must end in .html")
     check_output(output, force)
     with Progress() as progress:
         G = load_graph_file(graph_file, progress)
