@@ -115,8 +115,9 @@ class Progress:
     from the pace since the first result, shown once ``ETA_AFTER`` more have finished;
     nothing at all unless it is shown on a terminal."""
 
-    def __init__(self, bar: Any | None) -> None:
+    def __init__(self, bar: Any | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._bar = bar
+        self._now = clock  # given by tests: patching ``time.monotonic`` would reach other threads
         self._clock: tuple[float, int] | None = None  # (time, runs done) at the first result
         self._done = 0
 
@@ -132,7 +133,7 @@ class Progress:
         self._clock = None
 
     def _time_left(self) -> str:
-        now = time.monotonic()
+        now = self._now()
         if self._clock is None:
             self._clock = (now, self._done)
             return " "
