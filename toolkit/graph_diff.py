@@ -4,7 +4,8 @@
 training and one after, or from two seeds, or two learning rates) and returns a
 ``GraphDiff``: both whole-graph fingerprints (``toolkit.fingerprint.graph_fingerprint``);
 the scopes whose node or operation counts differ; whether the structures are the same (the
-same node ids, kinds, ops, scopes, and operands in the same positions); and, when they are,
+nodes matched from the root, operand by operand, have the same kinds, ops and scopes and are
+shared alike; node ids may differ); and, when they are,
 for every scope at every level the node whose ``data`` changed most and the one whose
 ``grad`` changed most.
 ``format_graph_diff`` gives a table, ``GraphDiff.to_dict()`` the JSON form.
@@ -166,7 +167,7 @@ def diff_graphs(A: nx.DiGraph, B: nx.DiGraph, *, kinds: Collection[str] = KINDS)
     if unknown:
         raise ValueError(f"unknown node kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
     a, b = check_graph(A), check_graph(B)
-    difference = _structure_difference(a, b)
+    pair, difference = _match_nodes(a, b)
     compared = [kind for kind in KINDS if kind in kinds]
     grads = all("grad" in attributes for s in (a, b) for attributes in s.attributes.values())
     return GraphDiff(
@@ -177,32 +178,42 @@ def diff_graphs(A: nx.DiGraph, B: nx.DiGraph, *, kinds: Collection[str] = KINDS)
         count_differences=_count_differences(contents_by_scope(a), contents_by_scope(b)),
         kinds=compared,
         grads_compared=grads,
-        changes=[] if difference else _changes(a, b, set(compared), grads),
+        changes=[] if difference else _changes(a, b, pair, set(compared), grads),
     )
 
 
-def _structure_difference(a: GraphStructure, b: GraphStructure) -> str:
-    """The first difference in ids, root, kinds, ops, scopes or operands, or ``""``."""
+def _match_nodes(a: GraphStructure, b: GraphStructure) -> tuple[dict[Hashable, Hashable], str]:
+    """Pair every node of A with the node at the same place in B: the roots, then each
+    operation's operands position by position, so ids need not agree. The structures are
+    the same when this pairing is one to one and every pair has the same kind, op and scope
+    (every node feeds the root, so equal counts and a one-to-one pairing cover both graphs).
+    Returns the pairing and the first difference in one line, ``""`` when there is none."""
     if len(a.attributes) != len(b.attributes):
-        return f"A has {len(a.attributes)} nodes, B has {len(b.attributes)}"
-    only_a = next((node for node in a.attributes if node not in b.attributes), None)
-    if only_a is not None:
-        return f"node {only_a!r} is in A but not in B"
-    if a.root != b.root:
-        return f"the root is node {a.root!r} in A, node {b.root!r} in B"
-    for node, attributes in a.attributes.items():
-        other = b.attributes[node]
+        return {}, f"A has {len(a.attributes)} nodes, B has {len(b.attributes)}"
+    pair = {a.root: b.root}
+    paired_in_b = {b.root: a.root}
+    stack = [a.root]
+    while stack:
+        node = stack.pop()
+        other = pair[node]
+        where = f"node {node!r}" if node == other else f"node {node!r} of A, {other!r} of B"
         for name in ("kind", "op", "scope"):
-            if attributes[name] != other[name]:
-                return (
-                    f"node {node!r}: {name} {attributes[name]!r:.60} in A, {other[name]!r:.60} in B"
+            if a.attributes[node][name] != b.attributes[other][name]:
+                return pair, (
+                    f"{where}: {name} {a.attributes[node][name]!r:.60} in A, "
+                    f"{b.attributes[other][name]!r:.60} in B"
                 )
-        if a.operands.get(node) != b.operands.get(node):
-            return (
-                f"node {node!r}: operands {a.operands[node]!r:.60} in A, "
-                f"{b.operands[node]!r:.60} in B"
-            )
-    return ""
+        for x, y in zip(a.operands.get(node, ()), b.operands.get(other, ()), strict=True):
+            if x in pair and pair[x] != y:
+                return pair, f"node {x!r} of A stands where B has two nodes, {pair[x]!r} and {y!r}"
+            if x not in pair and y in paired_in_b:
+                return pair, (
+                    f"node {y!r} of B stands where A has two nodes, {paired_in_b[y]!r} and {x!r}"
+                )
+            if x not in pair:
+                pair[x], paired_in_b[y] = y, x
+                stack.append(x)
+    return pair, ""
 
 
 def _count_differences(
@@ -226,16 +237,21 @@ def _named_counts(contents: ScopeContents | None) -> dict[str, int]:
 
 
 def _changes(
-    a: GraphStructure, b: GraphStructure, kinds: set[str], grads: bool
+    a: GraphStructure,
+    b: GraphStructure,
+    pair: dict[Hashable, Hashable],
+    kinds: set[str],
+    grads: bool,
 ) -> list[ScopeChange]:
-    """The largest change of data and grad in every scope, for graphs of one structure."""
+    """The largest change of data and grad in every scope, for graphs of one structure whose
+    nodes ``pair`` matches (``_match_nodes``); nodes are named by their ids in A."""
     names = ("data", "grad") if grads else ("data",)
     changed: dict[str, dict[Hashable, NodeChange]] = {name: {} for name in names}
     for node, attributes in a.attributes.items():
         if attributes["kind"] not in kinds:
             continue
         for name in names:
-            before, after = float(attributes[name]), float(b.attributes[node][name])
+            before, after = float(attributes[name]), float(b.attributes[pair[node]][name])
             amount = change(before, after)
             if amount:
                 changed[name][node] = NodeChange(

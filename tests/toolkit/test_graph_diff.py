@@ -162,7 +162,7 @@ def test_the_first_structural_difference_is_named():
     with scope("b"):
         in_b = Value(1.0).exp()
     diff = diff_graphs(to_networkx(in_a), to_networkx(in_b))
-    assert diff.structure_difference == "node 0: scope 'a' in A, 'b' in B"
+    assert diff.structure_difference == "node 1: scope 'a' in A, 'b' in B"  # from the root
     assert [(d.scope, d.nodes) for d in diff.count_differences] == [("a", (2, 0)), ("b", (0, 2))]
 
 
@@ -180,3 +180,59 @@ def test_diff_and_analyze_by_scope_have_help_with_an_example():
         assert result.exit_code == 0
         assert "Example:" in result.output
     assert "--by-scope" in runner.invoke(main, ["graph", "analyze", "--help"]).output
+
+
+def renumbered(G, seed: int):
+    """``G`` with its node ids shuffled and its nodes stored in another order."""
+    import random
+
+    import networkx as nx
+
+    ids = list(G.nodes)
+    shuffled = ids[:]
+    random.Random(seed).shuffle(shuffled)
+    new_id = dict(zip(ids, shuffled, strict=True))
+    H = nx.MultiDiGraph(**{**G.graph, "root": new_id[G.graph["root"]]})
+    for node in reversed(shuffled):
+        original = next(old for old, new in new_id.items() if new == node)
+        H.add_node(node, **G.nodes[original])
+    for u, v, attributes in G.edges(data=True):
+        H.add_edge(new_id[u], new_id[v], **attributes)
+    return H, new_id
+
+
+def test_node_ids_do_not_matter_only_the_structure():
+    model = demo_model(0)
+    loss = demo_loss(model)
+    loss.backward()
+    G = to_networkx(loss)
+    H, new_id = renumbered(G, seed=1)
+    assert any(new != old for old, new in new_id.items())
+    diff = diff_graphs(G, H)
+    assert diff.same_structure, diff.structure_difference
+    assert all(entry.data is None and entry.grad is None for entry in diff.changes)
+
+    w = model.layers[0].neurons[0].w[0]
+    w.data += 0.5
+    moved = to_networkx(demo_loss(model), grads=False)
+    H, new_id = renumbered(moved, seed=2)
+    diff = diff_graphs(G, H, kinds=["parameter"])
+    assert diff.same_structure
+    largest = max((e.data for e in diff.changes if e.data), key=lambda found: found.change)
+    assert (largest.label, largest.a, largest.b) == (w.label, w.data - 0.5, w.data)
+    assert largest.node == next(n for n, a in G.nodes(data=True) if a["label"] == w.label)
+
+
+def test_shared_nodes_must_be_shared_the_same_way():
+    def leaves():
+        return Value(2.0, label="x"), Value(3.0, label="y")
+
+    x, y = leaves()
+    squared = to_networkx(x * x + y)  # x used twice, y once: 4 nodes
+    x, y = leaves()
+    mixed = to_networkx(x * y + x)  # the same 4 nodes, kinds and ops, shared otherwise
+    diff = diff_graphs(squared, mixed)
+    assert not diff.same_structure
+    # B's x stands both where A has y (node 2) and where A has x (node 0).
+    assert diff.structure_difference == "node 0 of B stands where A has two nodes, 2 and 0"
+    assert diff.changes == []
