@@ -482,15 +482,15 @@ def _node(op_name: str, data: float, a: Value, b: Value | None = None) -> Value:
 
 
 def weighted_sum(
-    weights: Sequence[Value], inputs: Sequence[Value], bias: Value, inner_scope: str = ""
+    weights: Sequence[Value], inputs: Sequence[Value], bias: Value, scope: str | None = None
 ) -> Value:
     """``bias + weights[0] * inputs[0] + weights[1] * inputs[1] + ...``, the sum a neuron
     computes, built in one call: the same nodes in the same order as that expression (or
     ``sum(map(operator.mul, weights, inputs), bias)``), in half the time, since no node
     goes through Python's operator dispatch or a call of its own. It takes ``Value``s
     only (make a number a ``Constant`` first), and pairs as ``zip`` does. The nodes are
-    made in scope ``inner_scope`` inside the current one, as ``with scope(inner_scope)``
-    would make them, without the cost of entering it (``""``: the current scope).
+    made in ``scope``, a whole dotted name (a neuron gives its own, where its parameters
+    are), or in the current scope when it is ``None``.
 
     >>> w, x, b = [Value(2.0), Value(3.0)], [Value(0.5), Value(-1.0)], Value(1.0)
     >>> total = weighted_sum(w, x, b, "neuron")
@@ -502,7 +502,7 @@ def weighted_sum(
     TypeError: weighted_sum takes Values, got 0.5 (float) in inputs
     """
     product_class, sum_class = _RESULT_CLASSES["mul"], _RESULT_CLASSES["add"]
-    here = _joined.get((_scope, inner_scope)) or _join(_scope, inner_scope)
+    here = _scope if scope is None else scope
     total = bias
     try:
         for weight, x in zip(weights, inputs):

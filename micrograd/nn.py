@@ -47,14 +47,17 @@ class Module:
 
     Each parameter is a ``Parameter`` whose ``label`` is its dotted name in the module
     that built it (``layers.0.neurons.1.w.2`` in an ``MLP``). Each module's ``name`` is its
-    dotted place in that module (``layers.0.neurons.1``; ``""`` for the outermost), and a
-    neuron builds everything it computes, when called, in the scope of that name
-    (``micrograd.scope``), where its parameters are too.
+    dotted place in that module (``layers.0.neurons.1``; ``""`` for the outermost). A
+    neuron's parameters are in the scope of that name inside the scope current when the
+    model was built (``micrograd.scope``), and everything the neuron computes is made in
+    that same scope wherever it is called, as a module path names a module in torch.fx.
 
     >>> model = MLP(3, [4, 1], seed=0)
     >>> model.layers[1].neurons[0].name, model.layers[0].neurons[2].w[1].scope
     ('layers.1.neurons.0', 'layers.0.neurons.2')
-    >>> model([1.0, 2.0, 3.0]).scope
+    >>> from micrograd import scope
+    >>> with scope("critic"):
+    ...     model([1.0, 2.0, 3.0]).scope  # built outside any scope
     'layers.1.neurons.0'
     """
 
@@ -144,8 +147,8 @@ class Neuron(Module):
 
     def _forward(self, xs: list[Value]) -> Value:
         """``activation(b + w[0]*x[0] + w[1]*x[1] + ...)`` of inputs already checked, built
-        in the neuron's scope."""
-        total = weighted_sum(self.w, xs, self.b, self.name)
+        in the scope of the neuron's parameters."""
+        total = weighted_sum(self.w, xs, self.b, self.b.scope)
         activate = ACTIVATIONS[self.activation]
         if activate is None:
             return total

@@ -121,13 +121,37 @@ def test_a_layer_or_neuron_on_its_own_is_named_from_itself():
     assert neuron([1.0, 2.0]).scope == ""
 
 
-def test_a_model_built_and_called_inside_a_scope_nests_its_own_scopes():
+def test_a_model_built_inside_a_scope_nests_its_own_scopes_wherever_it_is_called():
     with scope("critic"):
         model = MLP(2, [1], seed=0)
         out = model([1.0, 2.0])
     assert model.layers[0].neurons[0].b.scope == "critic.layers.0.neurons.0"
     assert out.scope == "critic.layers.0.neurons.0"
-    assert model([1.0, 2.0]).scope == "layers.0.neurons.0"  # called outside, built outside
+    assert model([1.0, 2.0]).scope == "critic.layers.0.neurons.0"  # called outside
+
+
+def test_a_neurons_operations_are_always_in_the_scope_of_its_parameters():
+    with scope("enc"):
+        encoder = MLP(2, [2, 1], seed=0)
+    decoder = MLP(1, [2, 1], seed=1)
+    x = [Value(1.0), Value(-2.0)]
+    with scope("pipeline"):
+        out = decoder([encoder(x)])
+    nodes = topological_order(out)
+    parameters = {id(p) for p in encoder.parameters() + decoder.parameters()}
+    scopes_of = {}
+    for node in nodes:
+        kind = "parameter" if id(node) in parameters else "operation" if node._op else "other"
+        scopes_of.setdefault(node.scope, set()).add(kind)
+    neurons = {name for name in scopes_of if ".neurons." in name}
+    assert neurons == {
+        *(f"enc.layers.0.neurons.{j}" for j in range(2)),
+        "enc.layers.1.neurons.0",
+        *(f"layers.0.neurons.{j}" for j in range(2)),
+        "layers.1.neurons.0",
+    }
+    assert all(scopes_of[name] == {"parameter", "operation"} for name in neurons)
+    assert {node.scope for node in nodes if not node._op and id(node) not in parameters} == {""}
 
 
 def test_a_neuron_that_fails_leaves_the_scope_as_it_was():
