@@ -22,9 +22,11 @@ Writes ``results/sharpness/``: ``config.json``; ``reference_steps.csv`` (experim
 lr, step, loss, sharpness: every step of every run) and ``moons_steps.csv`` (the same, the
 sharpness empty where not measured, and the Hessian-vector products Lanczos took);
 ``summary.json`` (per run: outcome, initial, largest and final sharpness, the steps above
-``2 / lr``; per learning rate: the counts); and three figures: ``sharpness_by_lr`` (sharpness
-and loss per step, one row per learning rate, each seed a line), ``edge_vs_final_loss``
-(initial sharpness x lr / 2 against final loss, one point per run) and ``moons_sharpness``.
+``2 / lr``, the steps where the loss rose; per learning rate: the counts; for the reference
+model, how many rises of the loss followed a step taken above ``2 / lr``); and three
+figures: ``sharpness_by_lr`` (sharpness and loss per step, one row per learning rate, each
+seed a line), ``edge_vs_final_loss`` (initial sharpness x lr / 2 against final loss, one
+point per run) and ``moons_sharpness``.
 
     python -m experiments.sharpness [--seeds 0-9] [--lrs 0.05,0.5] [--jobs 2]
 """
@@ -182,6 +184,7 @@ def summarize(config: Config, reference: Results, moons_results: Results) -> dic
         "reference": {
             "final_step": config.steps - 1,
             "converged_below": config.converged_below,
+            "loss_rises": loss_rises(reference),
             "lrs": rows,
         },
         "moons": {"final_step": config.moons_steps - 1, "lrs": moons_rows},
@@ -192,7 +195,7 @@ def run_summary(lr: float, trajectory: Trajectory, converged_below: float | None
     """One run: how it ended (when ``converged_below`` is given), its final loss (the
     non-finite loss that stopped it as ``"nan"``, ``"inf"`` or ``"-inf"``), the sharpness
     at the first and the last measured step and its largest, and the measured steps where
-    it was above ``2 / lr``."""
+    it was above ``2 / lr``, and the steps whose loss is higher than the step's before."""
     measured = [(k, value) for k, value in enumerate(trajectory.sharpness) if value is not None]
     final_loss = (
         trajectory.losses[-1] if trajectory.diverged_at is None else trajectory.nonfinite_loss
@@ -212,11 +215,41 @@ def run_summary(lr: float, trajectory: Trajectory, converged_below: float | None
             "final_sharpness": measured[-1][1] if measured else None,
             "final_sharpness_step": measured[-1][0] if measured else None,
             "steps_above_threshold": [k for k, value in measured if value > 2 / lr],
+            "loss_rose_at_steps": [
+                k
+                for k in range(1, len(trajectory.losses))
+                if trajectory.losses[k] > trajectory.losses[k - 1]
+            ],
         }
     )
     if counts:
         summary["lanczos_products"] = {"min": min(counts), "max": max(counts)}
     return summary
+
+
+def loss_rises(runs: Results) -> dict[str, int]:
+    """Over all ``runs`` (each measured at every step): how many steps raised the loss,
+    how many of those were taken where the sharpness was above ``2 / lr``, and how many
+    steps were taken there (the last step measured takes none).
+
+    >>> up = Trajectory(losses=[1.0, 3.0, 2.0], sharpness=[5.0, 1.0, 5.0], products=[None] * 3)
+    >>> loss_rises([(ReferenceRun(0, 1.0, 3), up)])
+    {'steps': 1, 'after_a_step_above_threshold': 1, 'steps_taken_above_threshold': 1}
+    """
+    rises = after_above = above = 0
+    for run, trajectory in runs:
+        losses, sharpness = trajectory.losses, trajectory.sharpness
+        for k in range(len(losses) - 1):
+            unstable = sharpness[k] is not None and sharpness[k] > 2 / run.lr
+            rose = losses[k + 1] > losses[k]
+            above += unstable
+            rises += rose
+            after_above += unstable and rose
+    return {
+        "steps": rises,
+        "after_a_step_above_threshold": after_above,
+        "steps_taken_above_threshold": above,
+    }
 
 
 def _initial_by_outcome(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -394,7 +427,8 @@ def _draw_edge(config: Config, reference: Results, folder: Path) -> list[Path]:
         shapes,
         ["converged", "stalled", "diverged (drawn at the top)"],
         title="outcome",
-        loc="upper center",
+        loc="lower left",
+        bbox_to_anchor=(0.2, 0.0),  # beside the rates, clear of the points and the edge
         fontsize=8,
     )
     return save_figure(figure, folder, "edge_vs_final_loss")
@@ -415,7 +449,8 @@ def _draw_moons(config: Config, moons_results: Results, folder: Path) -> list[Pa
             color="C2",
             marker="o",
             markersize=3,
-            lw=1.2,
+            lw=0.8,
+            linestyle=":",  # only the dots are measured
         )
         _threshold_line(sharp_ax, run.lr)
         loss_ax.plot(range(len(trajectory.losses)), trajectory.losses, color="C0", lw=1.2)
@@ -472,6 +507,13 @@ def format_summary(summary: dict[str, Any]) -> str:
                 for name, spread in row["initial_sharpness_by_outcome"].items()
             )
         )
+    rises = reference["loss_rises"]
+    lines.append(
+        f"the loss rose at {rises['steps']} steps, {rises['after_a_step_above_threshold']} of "
+        f"them taken where the sharpness was above 2/lr; of the "
+        f"{rises['steps_taken_above_threshold']} steps taken above 2/lr, "
+        f"{rises['after_a_step_above_threshold']} raised the loss"
+    )
     lines.append("moons: sharpness (initial, largest, final) against 2/lr")
     for row in summary["moons"]["lrs"]:
         values = [row[key] for key in ("initial_sharpness", "largest_sharpness")]
@@ -480,7 +522,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         above = len(row["steps_above_threshold"])
         lines.append(
             f"{row['lr']:>7g} {row['threshold']:>7g}  {shown}; "
-            f"above 2/lr at {above} measured steps; final loss {_short(row['final_loss'])}"
+            f"above 2/lr at {above} measured steps; loss rose at "
+            f"{len(row['loss_rose_at_steps'])} steps; final loss {_short(row['final_loss'])}"
         )
     return "\n".join(lines)
 
