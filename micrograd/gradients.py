@@ -285,10 +285,11 @@ def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
 
 class CurvatureTape:
     """A loss's gradient graph, traced once and replayed as a tape (``micrograd.compile_graph``):
-    the gradient, Hessian-vector products and the Hessian at any values of the inputs, bit
-    for bit what the eager ``grad`` and ``hvp`` give there, and the loss itself (its own tape,
-    traced the first time it is asked for). Valid while the graphs are static (see the module
-    docstring on branches). Made by ``compile_curvature``."""
+    the gradient, Hessian-vector products and the Hessian at any values of the inputs (with
+    the ``"python"`` backend bit for bit what the eager ``grad`` and ``hvp`` give there; the
+    ``"numpy"`` backend adds up in another order and agrees to the last bits), and the loss
+    itself (its own tape, traced the first time it is asked for). Valid while the graphs are
+    static (see the module docstring on branches). Made by ``compile_curvature``."""
 
     def __init__(self, output: Value, inputs: Sequence[Value], backend: str) -> None:
         gradient = grad(output, inputs, create_graph=True)

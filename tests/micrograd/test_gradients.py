@@ -236,8 +236,8 @@ def test_at_a_zero_base_the_exponents_rule_is_zero_and_so_are_its_derivatives(to
     """pow's rule for the exponent is 0 where the base is 0 and the exponent >= 0, as in
     torch; its derivatives are those of that 0. torch differentiates the other side of its
     ``where`` too and gets ``0 * log(0) = nan`` there; ours builds only the side taken. For
-    a = 0 and b = 2 (or 3, or 0) the true limits are 0, as here: d/da (a**b log a) =
-    b a**(b-1) log a + a**(b-1) -> 0."""
+    a = 0 and b = 2 or 3 the true limits are 0, as here: d/da (a**b log a) =
+    b a**(b-1) log a + a**(b-1) -> 0 (for b = 0 it is 1/a, unbounded: a convention)."""
     for b_value in (0.0, 2.0, 3.0):
         a, b = Value(0.0), Value(b_value)
         second = hessian(a**b, [a, b])
@@ -247,6 +247,72 @@ def test_at_a_zero_base_the_exponents_rule_is_zero_and_so_are_its_derivatives(to
         (t_db,) = torch.autograd.grad(t_a**t_b, [t_b], create_graph=True)
         (t_d2,) = torch.autograd.grad(t_db, [t_a], allow_unused=True)
         assert t_db.item() == 0.0 and (t_d2 is None or math.isnan(t_d2.item()))
+
+
+def test_beyond_the_second_order_a_zero_base_gives_the_documented_conventions(torch):
+    """docs/second-order.md: at a zero base, derivatives through the exponent's rule are
+    those of its constant 0, finite where torch's are nan, and not limits: the order of
+    differentiation can change them, and at b = 1 the Hessian is not symmetric."""
+    a, b = Value(0.0), Value(2.0)
+    first = grad(a**b, [a, b], create_graph=True)
+    d_da_da = grad(grad(first[0], [a], create_graph=True)[0], [b])[0].data
+    d_da_db = grad(grad(first[0], [b], create_graph=True)[0], [a])[0].data
+    d_db_da = grad(grad(first[1], [a], create_graph=True)[0], [a])[0].data
+    assert (d_da_da, d_da_db, d_db_da) == (3.0, 1.0, 0.0)  # the limit is -inf
+    a, b = Value(0.0), Value(1.0)
+    assert hessian(a**b, [a, b]) == [[0.0, 1.0], [0.0, 0.0]]
+    t_a, t_b = (torch_leaf(torch)(x) for x in (0.0, 1.0))
+    t_da, t_db = torch.autograd.grad(t_a**t_b, [t_a, t_b], create_graph=True)
+    assert torch.autograd.grad(t_da, [t_b], retain_graph=True)[0].item() == 1.0
+    assert math.isnan(torch.autograd.grad(t_db, [t_a])[0].item())
+
+
+def test_an_exponent_of_zero_gives_torchs_unsymmetric_hessian(torch):
+    """An exponent of exactly 0 sends the base no gradient (torch's rule), so d/db of that
+    is 0 while d/da of the exponent's gradient is 1/a: in torch as here."""
+    a, b = Value(2.0), Value(0.0)
+    H = hessian(a**b, [a, b])
+    assert H[0] == [0.0, 0.0] and H[1][0] == 0.5
+    assert H[1][1] == pytest.approx(math.log(2.0) ** 2, rel=1e-15)
+    t_a, t_b = (torch_leaf(torch)(x) for x in (2.0, 0.0))
+    t_da, t_db = torch.autograd.grad(t_a**t_b, [t_a, t_b], create_graph=True)
+    assert [x.item() for x in torch.autograd.grad(t_da, [t_a, t_b], retain_graph=True)] == [0, 0]
+    assert torch.autograd.grad(t_db, [t_a])[0].item() == 0.5
+
+
+def test_the_reference_hessian_matches_torch_entry_by_entry(torch):
+    model = demo_model(0)
+    parameters = model.parameters()
+    ours = hessian(demo_loss(model), parameters)
+    leaves = [torch_leaf(torch)(p.data) for p in parameters]
+    loss = torch_reference_loss(torch, model, leaves)
+    theirs = torch.autograd.functional.hessian(
+        lambda flat_parameters: torch_reference_loss(torch, model, list(flat_parameters)),
+        torch.tensor([p.data for p in parameters], dtype=torch.float64),
+    ).tolist()
+    assert loss.item() == pytest.approx(demo_loss(model).data, rel=1e-15)
+    for i, (row, torch_row) in enumerate(zip(ours, theirs)):
+        for j, (x, y) in enumerate(zip(row, torch_row)):
+            assert x == pytest.approx(y, rel=1e-10, abs=1e-300), f"H[{i}][{j}]"
+
+
+def torch_reference_loss(torch, model, leaves):
+    """The reference loss in torch, its parameters ``leaves`` in ``model.parameters()``
+    order: the same model, data and sum of squares as ``demo_loss``."""
+    from micrograd.demo import XS, YS
+
+    weights = iter(leaves)
+    layers = [
+        [([next(weights) for _ in neuron.w], next(weights)) for neuron in layer.neurons]
+        for layer in model.layers
+    ]
+    total = torch.tensor(0.0, dtype=torch.float64)
+    for x, y in zip(XS, YS):
+        out = [torch.tensor(v, dtype=torch.float64) for v in x]
+        for layer in layers:
+            out = [torch.tanh(b + sum(w * v for w, v in zip(ws, out))) for ws, b in layer]
+        total = total + (out[0] - y) ** 2
+    return total
 
 
 @settings(max_examples=50)
