@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from experiments import options, outputs
+from experiments import options, outputs, runner
 from experiments.reference import CURVE_COLUMNS, PUBLISHED_LOSSES, curve_rows, describe, sweep
 from experiments.stats import quartiles
 from micrograd.demo import LAYERS, LR, STEPS
@@ -61,6 +61,7 @@ def run(config: Config, out: Path, *, jobs: int | None = 1, scheduler: str | Non
     outputs.write_json(folder / "config.json", describe(NAME, config))
     outputs.write_csv(folder / "curves.csv", CURVE_COLUMNS, curve_rows(NAME, results))
     outputs.write_json(folder / "summary.json", summary)
+    runner.announce("drawing the figures")
     draw(config, curves, folder)
     return summary
 

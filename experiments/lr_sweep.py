@@ -3,11 +3,12 @@
 Method: as ``loss_curve`` (``MLP(3, [4, 4, 1])``, tanh, four points, sum of squares, 50
 steps of plain SGD), once per seed (0..9) and learning rate (0.005 to 0.5).
 
-A run ends converged (final loss below ``converged_below``, 0.05), stalled (finite, not
-below) or diverged (``experiments.stats.outcome``); each learning rate counts its seeds'
-outcomes. The best learning rate is the one with the lowest median final loss among those
-at which every seed converged (``BEST_LR_RULE``): a lower median bought with seeds that
-stall is not better. When no learning rate qualifies there is none (``best_lr: null``).
+A run ends converged (final loss below ``converged_below``, 0.05), improving (not below, but
+its loss still falling over the last 10 steps), stalled (flat) or diverged (non-finite), as
+``experiments.stats.outcome`` says; each learning rate counts its seeds' outcomes. The
+best learning rate is the one with the lowest median final loss among those at which every
+seed converged (``BEST_LR_RULE``): a lower median bought with seeds that stall is not
+better. When no learning rate qualifies there is none (``best_lr: null``).
 
 Writes ``results/lr_sweep/``: ``config.json``, ``curves.csv`` (experiment, seed, lr, step,
 loss: every run's full curve), ``summary.json`` (per learning rate: the final loss's spread,
@@ -27,9 +28,16 @@ from typing import Any
 
 import click
 
-from experiments import options, outputs
+from experiments import options, outputs, runner
 from experiments.reference import CURVE_COLUMNS, curve_rows, describe, sweep
-from experiments.stats import OUTCOMES, outcome, quartiles
+from experiments.stats import (
+    OUTCOME_COLORS,
+    OUTCOMES,
+    outcome,
+    outcome_legend,
+    outcome_text,
+    quartiles,
+)
 from micrograd.demo import LAYERS, STEPS
 from toolkit.cli_types import number_text
 
@@ -52,7 +60,6 @@ BEST_LR_RULE = (
     "the lowest median final loss among the learning rates at which every seed converged "
     "(final loss below {threshold:g})"
 )
-OUTCOME_COLORS = {"converged": "C2", "stalled": "C1", "diverged": "C3"}
 
 
 def run(config: Config, out: Path, *, jobs: int | None = 1, scheduler: str | None = None) -> dict:
@@ -74,6 +81,7 @@ def run(config: Config, out: Path, *, jobs: int | None = 1, scheduler: str | Non
     outputs.write_json(folder / "config.json", describe(NAME, config))
     outputs.write_csv(folder / "curves.csv", CURVE_COLUMNS, curve_rows(NAME, results))
     outputs.write_json(folder / "summary.json", summary)
+    runner.announce("drawing the figures")
     draw(config, grid, folder)
     return summary
 
@@ -92,7 +100,7 @@ def summarize(config: Config, grid: Grid) -> dict[str, Any]:
     for lr, curves in grid.items():
         finals = [curve[-1] for curve in curves]
         first, median, third = quartiles(finals)
-        ends = [outcome(loss, converged_below=config.converged_below) for loss in finals]
+        ends = [outcome(curve, converged_below=config.converged_below) for curve in curves]
         rows.append(
             {
                 "lr": lr,
@@ -109,18 +117,23 @@ def summarize(config: Config, grid: Grid) -> dict[str, Any]:
         )
     qualified = [row for row in rows if row["outcomes"]["converged"] == len(config.seeds)]
     seeds, rates = len(config.seeds), len(rows)
+    every_seed = f"all {seeds} seeds" if seeds != 1 else "the one seed"
     if qualified:
         best = min(qualified, key=lambda row: row["median"])
         best_lr = best["lr"]
-        reason = (
-            f"all {seeds} seeds converged at {len(qualified)} of the {rates} learning rates; "
-            f"of those, {best_lr:g} has the lowest median final loss "
-            f"({number_text(best['median'])})"
+        where = f"{len(qualified)} of the {rates} learning rates" if rates != 1 else "the one rate"
+        median = number_text(best["median"])
+        reason = f"{every_seed} converged at {where}" + (
+            f"; of those, {best_lr:g} has the lowest median final loss ({median})"
+            if len(qualified) > 1
+            else f": {best_lr:g}, median final loss {median}"
         )
     else:
         best_lr = None
         reason = (
-            f"no learning rate qualifies: at none of the {rates} did all {seeds} seeds converge"
+            f"no learning rate qualifies: at none of the {rates} did {every_seed} converge"
+            if rates != 1
+            else f"no learning rate qualifies: {every_seed} did not converge at the one rate"
         )
     return {
         "experiment": NAME,
@@ -137,15 +150,6 @@ def split(row: dict[str, Any]) -> bool:
     """Whether the seeds of a summary row ended in different ways (a split population,
     whose median is a path no seed took)."""
     return sum(count > 0 for count in row["outcomes"].values()) > 1
-
-
-def outcome_text(counts: dict[str, int]) -> str:
-    """``6 converged, 4 stalled``: the outcomes that occurred, in ``OUTCOMES`` order.
-
-    >>> outcome_text({"converged": 6, "stalled": 4, "diverged": 0})
-    '6 converged, 4 stalled'
-    """
-    return ", ".join(f"{counts[name]} {name}" for name in OUTCOMES if counts[name])
 
 
 def draw(config: Config, grid: Grid, folder: Path) -> list[Path]:
@@ -234,9 +238,9 @@ def _draw_final_vs_lr(config: Config, grid: Grid, summary: dict, folder: Path) -
     threshold = config.converged_below
     shown: set[str] = set()
     for lr, curves in grid.items():
-        finals = [curve[-1] for curve in curves]
-        for factor, loss in zip(jitter(len(finals)), finals):
-            end = outcome(loss, converged_below=threshold)
+        for factor, curve in zip(jitter(len(curves)), curves):
+            loss = curve[-1]
+            end = outcome(curve, converged_below=threshold)
             ax.scatter(
                 [lr * factor],
                 [loss],
@@ -245,7 +249,7 @@ def _draw_final_vs_lr(config: Config, grid: Grid, summary: dict, folder: Path) -
                 edgecolors="white",
                 linewidths=0.4,
                 zorder=3,
-                label=f"a seed that {end}" if end not in shown else None,
+                label=f"a seed, {end}" if end not in shown else None,
             )
             shown.add(end)
     medians = [row["median"] for row in summary["lrs"]]
@@ -270,9 +274,9 @@ def _draw_final_vs_lr(config: Config, grid: Grid, summary: dict, folder: Path) -
     if summary["best_lr"] is not None:
         ax.axvline(
             summary["best_lr"],
-            color="C0",
+            color="0.5",
             linewidth=6,
-            alpha=0.15,
+            alpha=0.2,
             zorder=1,
             label=f"best learning rate ({summary['best_lr']:g})",
         )
@@ -282,9 +286,19 @@ def _draw_final_vs_lr(config: Config, grid: Grid, summary: dict, folder: Path) -
     ax.minorticks_off()
     ax.set_xlabel("learning rate (log scale; the seeds of a rate spread sideways, by seed)")
     ax.set_ylabel(f"final loss at step {config.steps - 1} (log scale)")
-    ax.set_title(f"{_model_text(config)}: final loss against learning rate")
+    ax.set_title(
+        f"{_model_text(config)}: final loss against learning rate\n"
+        f"{outcome_legend('improving', threshold)}; {outcome_legend('stalled', threshold)}",
+        fontsize=9,
+    )
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [f"a seed, {name}" for name in OUTCOMES]  # seeds first, in outcome order
+    ranked = sorted(
+        zip(handles, labels),
+        key=lambda pair: order.index(pair[1]) if pair[1] in order else len(order),
+    )
+    ax.legend(*zip(*ranked), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return save_figure(figure, folder, "final_loss_vs_lr")
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import click
 
 import micrograd
-from experiments import options, outputs
+from experiments import options, outputs, runner
 from experiments.runner import progress
 from micrograd import MLP, Value
 from micrograd.losses import dataset_loss, max_margin_l2
@@ -131,6 +131,7 @@ def run(config: Config, out: Path) -> dict[str, Any]:
         metadata={"config": describe(config), **summary},
         written_at=outputs.source_date(),
     )
+    runner.announce("drawing the figures")
     draw(config, model, (xs, ys), rows, folder)
     return summary
 
@@ -253,7 +254,8 @@ def _draw_training(
     accuracy_ax.grid(True, alpha=0.3)
     loss_ax.set_title(
         f"MLP(2, {list(config.layers)}) on {config.samples} two-moons points: "
-        f"lr {config.lr_start:g} -> {config.lr_end:g}"
+        f"lr {config.lr_start:g} at step 0 to {config.lr(config.steps - 1):.3g} "
+        f"at step {config.steps - 1} (linear)"
     )
     return save_figure(figure, folder, "training")
 

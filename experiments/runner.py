@@ -147,6 +147,14 @@ class Progress:
         )
 
 
+def announce(text: str) -> None:
+    """Say on stderr, when it is a terminal, what comes next that has no bar of its own
+    (drawing the figures); a pipe or a file gets nothing, so standard output keeps only
+    results."""
+    if stderr_is_terminal():
+        click.echo(text, err=True)
+
+
 @contextlib.contextmanager
 def progress(total: int, label: str, *, shown: bool = True) -> Iterator[Progress]:
     """A ``Progress`` over ``total`` runs, drawn on stderr only when ``shown`` and stderr is

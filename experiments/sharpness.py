@@ -12,8 +12,8 @@ Method: (1) the runs of ``lr_sweep`` (its config: the reference ``MLP(3, [4, 4, 
 four points, sum of squares, 50 steps of plain gradient descent, seeds 0..9 x learning rates
 0.005 to 0.5), and at every step the exact 41 x 41 Hessian at the parameters whose loss is
 that step's loss, and its largest eigenvalue (``numpy.linalg.eigvalsh``). A run is
-converged, stalled or diverged as ``experiments.stats.outcome`` says, with lr_sweep's
-``converged_below``. (2) The two-moons classifier of ``experiments.moons`` (``MLP(2, [16,
+converged, improving, stalled or diverged as ``experiments.stats.outcome`` says, with
+lr_sweep's ``converged_below``. (2) The two-moons classifier of ``experiments.moons`` (``MLP(2, [16,
 16, 1])``, relu, max-margin loss + L2, 337 parameters), full-batch gradient descent at a
 constant learning rate for 100 steps, the sharpness by Lanczos over Hessian-vector products
 at each of the first 10 steps and every 5th after (``experiments.curvature``).
@@ -33,6 +33,7 @@ point per run) and ``moons_sharpness``.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -41,11 +42,11 @@ from typing import Any
 
 import click
 
-from experiments import lr_sweep, moons, options, outputs
+from experiments import lr_sweep, moons, options, outputs, runner
 from experiments.curvature import MoonsRun, Trajectory, measure, measured_steps
 from experiments.reference import ReferenceRun, describe
 from experiments.runner import run_all
-from experiments.stats import OUTCOMES, outcome
+from experiments.stats import OUTCOME_COLORS, OUTCOMES, outcome, outcome_legend, outcome_text
 from toolkit.cli_types import Steps
 from toolkit.graph import json_number
 
@@ -79,6 +80,11 @@ def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = Non
     """Run both models' trajectories, write the config, the per-step data, the summary and
     the figures to ``out``, and return the summary."""
     folder = outputs.results_folder(out)  # an unusable folder fails before the runs
+
+    def measure_all(runs: list, model: str) -> list[Trajectory]:
+        label = f"measuring {len(runs)} {model} run" + ("" if len(runs) == 1 else "s")
+        return run_all(measure, runs, jobs=jobs, scheduler=scheduler, label=label)
+
     at = measured_steps(config.moons_steps, config.moons_every, config.moons_first)
     moons_runs = [MoonsRun(lr, config.moons_steps, at) for lr in config.moons_lrs]
     reference_runs = [
@@ -86,13 +92,10 @@ def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = Non
         for lr in config.lrs
         for seed in config.seeds
     ]
-    # The moons runs take longest: they start first and the short ones fill in around them.
-    runs = [*moons_runs, *reference_runs]
-    trajectories = run_all(
-        measure, runs, jobs=jobs, scheduler=scheduler, label=f"measuring {len(runs)} runs"
-    )
-    moons_results = list(zip(moons_runs, trajectories[: len(moons_runs)]))
-    reference_results = list(zip(reference_runs, trajectories[len(moons_runs) :]))
+    # One bar per model: a moons run takes a hundred times a reference run, so a bar over
+    # both would estimate the time left from runs of the other kind.
+    reference_results = list(zip(reference_runs, measure_all(reference_runs, "reference")))
+    moons_results = list(zip(moons_runs, measure_all(moons_runs, "moons")))
     summary = summarize(config, reference_results, moons_results)
     outputs.write_json(folder / "config.json", describe_config(config))
     outputs.write_csv(
@@ -100,6 +103,7 @@ def run(config: Config, out: Path, *, jobs: int = 1, scheduler: str | None = Non
     )
     outputs.write_csv(folder / "moons_steps.csv", MOONS_COLUMNS, step_rows(moons_results, True))
     outputs.write_json(folder / "summary.json", summary)
+    runner.announce("drawing the figures")
     draw(config, reference_results, moons_results, folder)
     return summary
 
@@ -145,11 +149,12 @@ def step_rows(results: Results, products: bool = False) -> list[tuple]:
 
 def summarize(config: Config, reference: Results, moons_results: Results) -> dict[str, Any]:
     """Per learning rate of each model: the threshold ``2 / lr``, every run's
-    ``run_summary``; for the reference model also how many seeds converged, stalled or
-    diverged, and the initial sharpness's spread, over all seeds and by outcome.
+    ``run_summary``; for the reference model also how many seeds ended in each outcome
+    (``experiments.stats.OUTCOMES``), and the initial sharpness's spread, over all seeds
+    and by outcome.
 
     >>> config = Config(seeds=(0,), lrs=(0.5,), moons_lrs=(1.0,))
-    >>> curve = Trajectory(losses=[8.0, 4.0], sharpness=[9.0, 0.5], products=[None, None])
+    >>> curve = Trajectory(losses=[8.0, 7.99], sharpness=[9.0, 0.5], products=[None, None])
     >>> runs = [(ReferenceRun(0, 0.5, 2), curve)]
     >>> row = summarize(config, runs, [])["reference"]["lrs"][0]
     >>> row["threshold"], row["stalled"], row["runs"][0]["steps_above_threshold"]
@@ -203,7 +208,8 @@ def run_summary(lr: float, trajectory: Trajectory, converged_below: float | None
     largest = max(measured, key=lambda pair: pair[1], default=(None, None))
     summary: dict[str, Any] = {}
     if converged_below is not None:
-        summary["outcome"] = outcome(final_loss, converged_below=converged_below)
+        curve = [*trajectory.losses, *([] if trajectory.diverged_at is None else [final_loss])]
+        summary["outcome"] = outcome(curve, converged_below=converged_below)
     counts = [count for count in trajectory.products if count is not None]
     summary.update(
         {
@@ -269,8 +275,6 @@ def _spread(values: Sequence[float]) -> dict[str, float | None]:
 
 # Figures --------------------------------------------------------------------------------
 
-OUTCOME_COLORS = {"converged": "C0", "stalled": "C1", "diverged": "C3"}
-
 
 def draw(config: Config, reference: Results, moons_results: Results, folder: Path) -> list[Path]:
     """The three figures: sharpness and loss by learning rate, the stability edge against
@@ -321,10 +325,9 @@ def _draw_reference(config: Config, reference: Results, folder: Path) -> list[Pa
             loss_ax.plot(steps, trajectory.losses, color=color, lw=0.9, alpha=0.8)
         _threshold_line(sharp_ax, lr)
         sharp_ax.set_ylabel(f"lr {lr:g}\nsharpness")
-        tally = ", ".join(f"{counts[name]} {name}" for name in OUTCOMES if counts[name])
         loss_ax.set_ylabel("loss")
         loss_ax.annotate(
-            tally,
+            outcome_text(counts),
             (0.99, 0.95),
             xycoords="axes fraction",
             ha="right",
@@ -340,18 +343,18 @@ def _draw_reference(config: Config, reference: Results, folder: Path) -> list[Pa
         fontsize=10,
     )
     axes[0][1].set_title("loss: sum of squares over 4 points (log)", fontsize=10)
+    # Room above the highest loss for the counts, so that they hide no curve.
+    finite = [x for _, t in reference for x in t.losses if math.isfinite(x) and x > 0]
+    if finite:
+        axes[0][1].set_ylim(top=10 ** (math.ceil(math.log10(max(finite))) + 2))
     for ax in axes[-1]:
         ax.set_xlabel("gradient-descent step")
         ax.set_xlim(0, max(config.steps - 1, 1))
     handles = [Line2D([], [], color=OUTCOME_COLORS[name], lw=1.5) for name in OUTCOMES]
     handles.append(Line2D([], [], color="k", linestyle="--", lw=1.2))
-    labels = [
-        f"{OUTCOMES[0]} (final loss < {config.converged_below:g})",
-        "stalled (finite, not converged)",
-        "diverged (non-finite loss)",
-        "stability edge 2/lr",
-    ]
-    figure.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=9)
+    labels = [outcome_legend(name, config.converged_below) for name in OUTCOMES]
+    labels.append("stability edge 2/lr")
+    figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=9)
     figure.suptitle(
         f"MLP(3, {list(config.layers)}), {len(config.seeds)} seeds (one line each): "
         "sharpness and loss at every step, one row per learning rate",
@@ -369,7 +372,7 @@ def _draw_edge(config: Config, reference: Results, folder: Path) -> list[Path]:
     figure, ax = new_figure(size=(8.0, 5.4))
     palette = colormaps["viridis"]
     colors = [palette(0.9 * i / max(len(config.lrs) - 1, 1)) for i in range(len(config.lrs))]
-    markers = {"converged": "o", "stalled": "s", "diverged": "X"}
+    markers = {"converged": "o", "improving": "^", "stalled": "s", "diverged": "X"}
     points = []
     for run, trajectory in reference:
         entry = run_summary(run.lr, trajectory, config.converged_below)
@@ -425,7 +428,7 @@ def _draw_edge(config: Config, reference: Results, folder: Path) -> list[Path]:
     ]
     ax.legend(
         shapes,
-        ["converged", "stalled", "diverged (drawn at the top)"],
+        [*OUTCOMES[:-1], "diverged (drawn at the top)"],
         title="outcome",
         loc="lower left",
         bbox_to_anchor=(0.2, 0.0),  # beside the rates, clear of the points and the edge
@@ -488,8 +491,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         "reference model: sharpness at step 0 against 2/lr, and how the runs ended",
         f"{'lr':>7} {'2/lr':>7} {'initial sharpness (median, range)':>34} "
-        f"{'above 2/lr':>10} {'converged':>9} {'stalled':>7} {'diverged':>8}  "
-        "median initial sharpness by outcome",
+        f"{'above 2/lr':>10}"
+        + "".join(f" {name:>9}" for name in OUTCOMES)
+        + "  median initial sharpness by outcome",
     ]
     for row in reference["lrs"]:
         spread = row["initial_sharpness"]
@@ -500,8 +504,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         )
         lines.append(
             f"{row['lr']:>7g} {row['threshold']:>7g} {text:>34} "
-            f"{row['seeds_starting_above_threshold']:>10} {row['converged']:>9} "
-            f"{row['stalled']:>7} {row['diverged']:>8}  "
+            f"{row['seeds_starting_above_threshold']:>10}"
+            + "".join(f" {row[name]:>9}" for name in OUTCOMES)
+            + "  "
             + ", ".join(
                 f"{name} {spread['median']:.2f}"
                 for name, spread in row["initial_sharpness_by_outcome"].items()
@@ -571,7 +576,7 @@ def main(
 ) -> None:
     """Measure the sharpness (largest Hessian eigenvalue) at every step of the learning-rate
     sweep's runs, and along gradient descent on the moons classifier; write the per-step
-    data (CSV), the summary (converged / stalled / diverged against the initial sharpness)
+    data (CSV), the summary (how the runs ended against the initial sharpness)
     and three figures.
 
     \b

@@ -52,10 +52,18 @@ def test_summary_gives_each_learning_rates_final_loss_spread(small_run):
         ]
         assert entry["median"] == statistics.median(finals)
         assert (entry["min"], entry["max"]) == (min(finals), max(finals))
+        curves = {}
+        for row in rows:
+            if row["lr"] == repr(entry["lr"]):
+                curves.setdefault(row["seed"], []).append(float(row["loss"]))
         converged = sum(loss < 0.05 for loss in finals)
+        # Six steps: the last loss is compared with the first; falling by more than 1% is
+        # improving, by less stalled.
+        falling = sum(c[-1] >= 0.05 and c[-1] < 0.99 * c[0] for c in curves.values())
         assert entry["outcomes"] == {
             "converged": converged,
-            "stalled": len(finals) - converged,
+            "improving": falling,
+            "stalled": len(finals) - converged - falling,
             "diverged": 0,
         }
         assert [item["loss"] for item in entry["final_losses"]] == finals
@@ -100,7 +108,7 @@ def test_best_learning_rate_is_the_lowest_median_among_rates_where_every_seed_co
     _, summary = full_summary
     by_lr = {row["lr"]: row for row in summary["lrs"]}
     assert min(by_lr.values(), key=lambda row: row["median"])["lr"] == 0.5  # the trap
-    assert by_lr[0.5]["outcomes"] == {"converged": 6, "stalled": 4, "diverged": 0}
+    assert by_lr[0.5]["outcomes"] == {"converged": 6, "improving": 0, "stalled": 4, "diverged": 0}
     stalled = sorted(item["loss"] for item in by_lr[0.5]["final_losses"] if item["loss"] > 1)
     assert [round(loss) for loss in stalled] == [4, 8, 8, 8]
     assert summary["best_lr"] == 0.2
@@ -126,6 +134,27 @@ def test_no_best_learning_rate_when_none_converges_on_every_seed():
         "no learning rate qualifies: at none of the 2 did all 2 seeds converge"
     )
     assert "best learning rate: none" in lr_sweep.format_summary(summary)
+
+
+def test_the_reason_reads_right_for_one_seed_or_one_rate():
+    def reason(grid, seeds):
+        config = lr_sweep.Config(seeds=seeds, lrs=tuple(grid), steps=2)
+        return lr_sweep.summarize(config, grid)["best_lr_reason"]
+
+    assert reason({0.1: [[1.0, 0.01]]}, (6,)) == (
+        "the one seed converged at the one rate: 0.1, median final loss 0.01"
+    )
+    assert reason({0.1: [[1.0, 0.01]], 0.2: [[1.0, 3.0]]}, (6,)) == (
+        "the one seed converged at 1 of the 2 learning rates: 0.1, median final loss 0.01"
+    )
+    assert reason({0.1: [[1.0, 3.0]]}, (6,)) == (
+        "no learning rate qualifies: the one seed did not converge at the one rate"
+    )
+    both = {0.1: [[1.0, 0.01], [1.0, 0.02]], 0.2: [[1.0, 0.001], [1.0, 0.002]]}
+    assert reason(both, (0, 1)) == (
+        "all 2 seeds converged at 2 of the 2 learning rates; of those, 0.2 has the lowest "
+        "median final loss (0.0015)"
+    )
 
 
 def test_terminal_summary_prints_six_significant_digits_even_for_huge_losses():

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from experiments import loss_curve, lr_sweep, moons, outputs
+from experiments.stats import STALL_FALL, STALL_WINDOW
 from tests.experiments.helpers import read_csv, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +101,18 @@ def test_lr_sweep_numbers_are_a_fresh_runs(fresh):
     assert as_written(low, rows[float(low_lr)]["median"])
     assert as_written(high, rows[float(high_lr)]["median"])
     # Every seed converges at exactly these rates.
-    (listed,) = claim(r"all ten seeds converge at ([\d., and]+?)\. ")
+    (listed,) = claim(r"all ten seeds converge at ([\d., and]+?), and every seed that does not")
     everywhere = [float(lr) for lr in re.split(r", | and ", listed)]
     assert everywhere == [lr for lr, row in rows.items() if row["outcomes"]["converged"] == 10]
+    (below,) = claim(rf"every seed that does not below {NUMBER} is still improving")
+    assert float(below) == summary["converged_below"]
+    assert all(
+        row["outcomes"]["converged"] + row["outcomes"]["improving"] == 10
+        for lr, row in rows.items()
+        if lr <= everywhere[-1]
+    )
+    (fall, window) = claim(rf"still fell by more than {NUMBER}% over its last (\d+) steps")
+    assert float(fall) / 100 == STALL_FALL and int(window) == STALL_WINDOW
     # At 0.5: the lowest median, and how its seeds end.
     lr, median, converged, of, stalled_8, stall_at, stalled_4, other = claim(
         rf"At {NUMBER} the median final loss is the lowest, {NUMBER}, but only (\w+) of (\w+) "
@@ -144,6 +154,14 @@ def test_moons_numbers_are_a_fresh_runs(fresh):
     assert [step for step, _ in below] == steps
     assert {round(100 * accuracy) for _, accuracy in below} == {int(dip_accuracy)}
     assert read_json(out / "moons" / "summary.json") == summary
+    start, first_step, last_rate, last_step, end = claim(
+        rf"with the rate falling linearly from {NUMBER} \(step (\d+)\) to {NUMBER} \(step "
+        rf"(\d+), on its way to {NUMBER}\)"
+    )
+    rates = {int(row["step"]): float(row["lr"]) for row in rows}
+    assert float(start) == rates[int(first_step)] and int(first_step) == 0
+    assert as_written(last_rate, rates[int(last_step)]) and int(last_step) == summary["final_step"]
+    assert float(end) == moons.Config().lr_end
 
 
 def test_demo_paragraphs_range_is_the_reference_runs_of_seeds_0_to_9(fresh):

@@ -124,3 +124,12 @@ def test_time_left_is_shown_only_once_a_few_runs_have_finished():
         progress.advance(None)
     # The first result (at 0 s) starts the clock; three more give the pace, 0.5 s a run.
     assert bar.shown == [" ", " ", " ", "about 3 s left", "about 2 s left"]
+
+
+def test_announce_speaks_to_a_terminal_only(monkeypatch, capsys):
+    monkeypatch.setattr(runner, "stderr_is_terminal", lambda: False)
+    runner.announce("drawing the figures")
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(runner, "stderr_is_terminal", lambda: True)
+    runner.announce("drawing the figures")
+    assert capsys.readouterr() == ("", "drawing the figures\n")

@@ -7,7 +7,6 @@ import json
 import math
 import random
 from functools import partial
-from itertools import pairwise
 
 import pytest
 from click.testing import CliRunner
@@ -22,12 +21,13 @@ from experiments.curvature import (
     moons_trajectory,
 )
 from experiments.reference import ReferenceRun
-from experiments.stats import outcome
+from experiments.stats import OUTCOMES, outcome
 from micrograd import hessian
-from micrograd.demo import XS, YS, demo_loss, demo_model, reference_run
+from micrograd.demo import demo_loss, demo_model, reference_run
 from micrograd.gradients import compile_curvature
 from micrograd.train import train
 from tests.experiments.helpers import assert_nontrivial_png, read_csv, read_json
+from tests.torch_losses import torch_moons_loss, torch_reference_loss
 from toolkit.cli import main
 from toolkit.datasets import moons as moons_data
 
@@ -42,32 +42,6 @@ def model_after(seed: int, lr: float, steps: int):
     if steps:
         train(model, lambda: demo_loss(model), steps=steps, lr=lr, compiled=True)
     return model
-
-
-def torch_reference_loss(torch, flat):
-    """The reference loss (``MLP(3, [4, 4, 1])``, tanh, sum of squares) of the flat
-    parameter vector, in the order of ``model.parameters()``: neuron by neuron, w then b."""
-    h, start = torch.tensor(XS), 0
-    for fan_in, fan_out in ((3, 4), (4, 4), (4, 1)):
-        block = flat[start : start + fan_out * (fan_in + 1)].reshape(fan_out, fan_in + 1)
-        start += fan_out * (fan_in + 1)
-        h = torch.tanh(h @ block[:, :fan_in].T + block[:, fan_in])
-    return ((h[:, 0] - torch.tensor(YS)) ** 2).sum()
-
-
-def torch_moons_loss(torch, flat, config: moons.Config):
-    """The moons objective (relu MLP, linear output, hinge + L2) of the flat parameters."""
-    xs, ys = moons_data(config.samples, noise=config.noise, seed=config.data_seed)
-    h, start = torch.tensor(xs), 0
-    sizes = [2, *config.layers]
-    for layer, (fan_in, fan_out) in enumerate(pairwise(sizes)):
-        block = flat[start : start + fan_out * (fan_in + 1)].reshape(fan_out, fan_in + 1)
-        start += fan_out * (fan_in + 1)
-        h = h @ block[:, :fan_in].T + block[:, fan_in]
-        if layer < len(sizes) - 2:
-            h = torch.relu(h)
-    hinge = torch.relu(1 - torch.tensor(ys) * h[:, 0]).mean()
-    return hinge + config.alpha * (flat * flat).sum()
 
 
 @pytest.fixture(scope="module")
@@ -147,18 +121,21 @@ def test_moons_sharpness_is_torchs_largest_hessian_eigenvalue(torch):
 
 
 @pytest.mark.parametrize(
-    ("loss", "expected"),
+    ("losses", "expected"),
     [
-        (0.01, "converged"),
-        (0.05, "stalled"),  # not below the bar
-        (7.9, "stalled"),
-        (float("nan"), "diverged"),
-        (float("inf"), "diverged"),
-        (float("-inf"), "diverged"),
+        ([8.0, 0.01], "converged"),
+        ([8.0, 0.05], "improving"),  # not below the bar, still falling
+        ([0.05] * 11, "stalled"),
+        ([7.9] * 3, "stalled"),
+        ([8.0] + [7.99] * 10, "stalled"),  # the last 10 steps decide
+        ([8.0] * 5 + [7.9], "improving"),  # more than 1% down
+        ([7.9, float("nan")], "diverged"),
+        ([float("inf")], "diverged"),
+        ([1.0, float("-inf")], "diverged"),
     ],
 )
-def test_a_run_is_converged_stalled_or_diverged_by_its_last_loss(loss, expected):
-    assert outcome(loss, converged_below=0.05) == expected
+def test_a_run_is_converged_improving_stalled_or_diverged_by_its_last_losses(losses, expected):
+    assert outcome(losses, converged_below=0.05) == expected
 
 
 def test_a_diverging_run_is_recorded_not_raised():
@@ -194,7 +171,7 @@ def test_per_step_csv_holds_every_step_with_its_loss_and_sharpness(small_run):
             assert run["largest_sharpness"] == max(trajectory.sharpness)
             above = [k for k, s in enumerate(trajectory.sharpness) if s > 2 / entry["lr"]]
             assert run["steps_above_threshold"] == above
-        counts = [entry[name] for name in ("converged", "stalled", "diverged")]
+        counts = [entry[name] for name in OUTCOMES]
         assert sum(counts) == 2
     moons_rows = read_csv(out / "moons_steps.csv")
     assert [row["sharpness"] != "" for row in moons_rows] == [True, True, True]
@@ -230,3 +207,21 @@ def test_command_with_one_job_writes_the_same_bytes_as_two_jobs_figures_included
     assert len(written) == 10
     for name in written:
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_each_model_has_a_bar_of_its_own_and_the_figures_are_announced(tmp_path, monkeypatch):
+    shown = []
+    real_run_all = sharpness.run_all
+
+    def recording_run_all(task, items, **options):
+        shown.append(options["label"])
+        return real_run_all(task, items, **options)
+
+    monkeypatch.setattr(sharpness, "run_all", recording_run_all)
+    monkeypatch.setattr(sharpness.runner, "announce", shown.append)
+    sharpness.run(SMALL, tmp_path / "out", jobs=1)
+    assert shown == [
+        "measuring 4 reference runs",
+        "measuring 1 moons run",
+        "drawing the figures",
+    ]

@@ -24,6 +24,7 @@ from tests.micrograd.expressions import (
     torch_apply,
     torch_leaf,
 )
+from tests.torch_losses import torch_reference_loss
 from toolkit.analysis import analyze
 from toolkit.draw import draw
 from toolkit.graph import from_networkx, load_graph, save_graph, to_networkx
@@ -284,35 +285,13 @@ def test_the_reference_hessian_matches_torch_entry_by_entry(torch):
     model = demo_model(0)
     parameters = model.parameters()
     ours = hessian(demo_loss(model), parameters)
-    leaves = [torch_leaf(torch)(p.data) for p in parameters]
-    loss = torch_reference_loss(torch, model, leaves)
+    flat = torch.tensor([p.data for p in parameters], dtype=torch.float64)
     theirs = torch.autograd.functional.hessian(
-        lambda flat_parameters: torch_reference_loss(torch, model, list(flat_parameters)),
-        torch.tensor([p.data for p in parameters], dtype=torch.float64),
+        lambda x: torch_reference_loss(torch, x), flat
     ).tolist()
-    assert loss.item() == pytest.approx(demo_loss(model).data, rel=1e-15)
     for i, (row, torch_row) in enumerate(zip(ours, theirs)):
         for j, (x, y) in enumerate(zip(row, torch_row)):
             assert x == pytest.approx(y, rel=1e-10, abs=1e-300), f"H[{i}][{j}]"
-
-
-def torch_reference_loss(torch, model, leaves):
-    """The reference loss in torch, its parameters ``leaves`` in ``model.parameters()``
-    order: the same model, data and sum of squares as ``demo_loss``."""
-    from micrograd.demo import XS, YS
-
-    weights = iter(leaves)
-    layers = [
-        [([next(weights) for _ in neuron.w], next(weights)) for neuron in layer.neurons]
-        for layer in model.layers
-    ]
-    total = torch.tensor(0.0, dtype=torch.float64)
-    for x, y in zip(XS, YS):
-        out = [torch.tensor(v, dtype=torch.float64) for v in x]
-        for layer in layers:
-            out = [torch.tanh(b + sum(w * v for w, v in zip(ws, out))) for ws, b in layer]
-        total = total + (out[0] - y) ** 2
-    return total
 
 
 @settings(max_examples=50)
