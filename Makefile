@@ -50,7 +50,7 @@ sharpness: $(STAMP)
 	$(BIN)/python -m experiments.sharpness --force
 
 view: $(STAMP)
-	$(BIN)/python -m experiments.views
+	$(BIN)/python -m experiments.views --force
 
 experiments: reproduce moons sharpness
 

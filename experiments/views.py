@@ -1,25 +1,31 @@
 """Interactive pages of the two graphs the README talks about, with their gradients: the
 reference run's loss (366 nodes) and the moons loss (65,818 nodes), each one offline HTML
-file (``toolkit.view``) under ``results/view/``.
+file (``toolkit.view``) under ``results/view/``, with ``config.json`` saying what they show.
 
-    python -m experiments.views [-o results/view]     (make view)
+    python -m experiments.views [-o results/view] [--force]     (make view)
+
+Like every experiment, the pages are written into a temporary folder beside the results
+folder, which replaces it only when both are written; an earlier run's folder is replaced
+only with ``--force``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import networkx as nx
 
+import micrograd
+from experiments import options, outputs
 from experiments.moons import Config, make_model, objective
 from micrograd.demo import demo_loss, demo_model
-from toolkit.cli_types import AliasedOption, Command
 from toolkit.datasets import moons
 from toolkit.graph import to_networkx
 from toolkit.view import view
 
-OUT = Path("results/view")
+NAME = "view"
 
 
 def reference_graph() -> nx.MultiDiGraph:
@@ -39,35 +45,53 @@ def moons_graph() -> nx.MultiDiGraph:
     return to_networkx(loss)
 
 
-@click.command(cls=Command)
-@click.option(
-    "-o",
-    "--output",
-    "--out",
-    "out",
-    cls=AliasedOption,
-    hidden_aliases=["--out"],
-    type=click.Path(file_okay=False, path_type=Path),
-    default=OUT,
-    show_default=True,
-    help="Folder to write the pages into.",
+PAGES = (
+    ("reference_loss", reference_graph, "The reference run's loss, seed 0"),
+    ("moons_loss", moons_graph, "The moons classifier's loss, seed 0"),
 )
-def main(out: Path) -> None:
-    """Write reference_loss.html and moons_loss.html.
+"""Each page's file name (without ``.html``), the graph it shows and its title."""
+
+
+def run(out: Path) -> dict[str, Any]:
+    """Write every page of ``PAGES`` and ``config.json`` to ``out``; return the summary:
+    each page's title, nodes and edges."""
+    folder = outputs.results_folder(out)
+    pages: dict[str, Any] = {}
+    for name, build, title in PAGES:
+        G = build()
+        view(G, folder / f"{name}.html", title=title)
+        pages[f"{name}.html"] = {
+            "title": title,
+            "nodes": G.number_of_nodes(),
+            "edges": G.number_of_edges(),
+        }
+    outputs.write_json(
+        folder / "config.json",
+        {"experiment": NAME, "micrograd": micrograd.__version__, "pages": pages},
+    )
+    return {"pages": pages}
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    return "\n".join(
+        f"{name}: {page['nodes']:,} nodes, {page['edges']:,} edges"
+        for name, page in summary["pages"].items()
+    )
+
+
+@click.command(name=NAME, cls=options.Command, context_settings=options.COMMAND_SETTINGS)
+@options.output_options(NAME)
+def main(out: Path, as_json: bool) -> None:
+    """Write reference_loss.html and moons_loss.html: the interactive viewer of the
+    reference run's loss graph and of the moons loss graph, with their gradients.
 
     \b
     Example:
-      python -m experiments.views -o results/view
+      python -m experiments.views -o results/view --force
     """
-    out.mkdir(parents=True, exist_ok=True)
-    for name, build, title in (
-        ("reference_loss", reference_graph, "The reference run's loss, seed 0"),
-        ("moons_loss", moons_graph, "The moons classifier's loss, seed 0"),
-    ):
-        G = build()
-        path = out / f"{name}.html"
-        view(G, path, title=title)
-        click.echo(f"wrote {path}: {G.number_of_nodes():,} nodes")
+    with options.one_line_errors():
+        summary = run(out)
+    options.report(summary, format_summary(summary), out, as_json)
 
 
 if __name__ == "__main__":

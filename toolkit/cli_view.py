@@ -59,9 +59,10 @@ def load_graph_file(
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def view_command(graph_file: str, output: str, force: bool) -> None:
     """Write an interactive viewer of a graph file (node-link JSON or GraphML): one HTML
-    page that opens offline in any browser, collapsed by scope. Click a box to open it,
-    click a node for its data, grad, operands and results; search a label or a scope;
-    colour by operation, scope or |grad|; drag and scroll to pan and zoom.
+    page that opens offline in any browser, collapsed by scope and laid out left to right.
+    Click a box to open it (click again to close it), click a node for its data, grad,
+    operands and results; search a label or a scope; colour by operation, scope or |grad|;
+    drag and scroll to pan and zoom.
 
     \b
     Example:

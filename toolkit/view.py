@@ -4,29 +4,37 @@
 graph, its layout and the viewer's script and style are all inline (the script and style
 live in ``toolkit/viewer/``). The page opens collapsed by scope at the top level of the
 hierarchy (``data``, ``layers``, ``loss``, and the nodes outside every scope); click a box
-to open it, click the bar at the top of an open scope to close it, click a node to see its
-kind, op, label, scope, data, grad, fan-out, operands and results. Search finds a label or
-a scope and brings it into view; colour by operation, by scope or by |grad| (log scale);
-drag or arrow keys to pan, wheel or +/- to zoom, ``a`` highlights what the selected node
-depends on and what it feeds, ``f`` fits the graph, ``Escape`` clears.
+to open it, click the same spot again (or the bar at the top of an open scope) to close it,
+click a node to see its kind, op, label, scope, data, grad, fan-out, operands and results;
+the pointer's tooltip tells a box's or a node's numbers. Search finds a label or a scope
+and brings it into view; colour by operation, by top-level scope (one hue each, the scopes
+inside it alike) or by |grad| (log scale; a closed scope by its largest finite |grad|, with
+how many of its nodes are nan or infinite); drag or arrow keys to pan, wheel or +/- to zoom
+(from an eighth of the whole graph's fitted size to three times the nodes' own), ``a``
+highlights what the selected node depends on and what it feeds, ``f`` fits the graph,
+``Escape`` clears.
 
 The layout is a compound graph that reflows with what is open, as in TensorBoard's graph
 view: a closed scope is a compact box of one fixed size (its name, its node count, its most
 common operations) wherever it sits in the hierarchy; an open scope is a frame around its
 children (its child scopes, each one item, and its own nodes) laid out in columns left to
-right. Python computes, once, each item's column and its place in the column, relative to
-the scope holding it: an item sits one column before the first item it feeds (so leaves sit
-beside what they feed), ordered within columns by barycentre sweeps (``toolkit.draw``). The
-page turns that into positions and sizes for the current open scopes, from the innermost
-out (a column is as wide as its widest item, its items stacked and centred), again whenever
-a scope opens or closes, keeping the clicked box where it was on screen. The same graph
-gives a byte-identical page. The page draws on a canvas, only what is in view (a grid of the
-nodes and of the arrows, set with each layout, finds it); with nodes under 5 pixels tall, the
-edges between two scopes are one line for each pair of innermost open scopes (or closed boxes)
-they join, darker the more edges it stands for, edges inside a scope are not drawn, and nodes
-are plain rectangles, filled one path per colour (a column's nodes one rectangle when the gaps
-between them are under half a pixel); nearer, every edge is drawn, and edges that would look
-alike on screen are drawn once.
+right, never wrapped: an arrow always runs from left to right, parallel scopes (the neurons
+of a layer) one under the other in one column. Python computes, once, each item's column and
+its place in the column, relative to the scope holding it: an item sits one column before the
+first item it feeds (so leaves sit beside what they feed); the columns are ordered for few
+crossings by barycentre sweeps over the whole graph with every scope open, each scope's items
+kept together (``_Order``). The page turns that into positions and sizes for the current open
+scopes, from the innermost out (a column is as wide as its widest item, its items stacked and
+centred), again whenever a scope opens or closes, keeping the clicked box where it was on
+screen. The same graph gives a byte-identical page. The page draws on a canvas, only what is
+in view (a grid of the nodes and of the arrows, set with each layout, finds it); with nodes
+under 5 pixels tall, the edges between two scopes are one line for each pair of innermost
+open scopes (or closed boxes) they join, darker the more edges it stands for, edges inside a
+scope are not drawn, and nodes are plain rectangles, filled one path per colour (a column's
+nodes one rectangle when the gaps between them are under half a pixel, one per pixel); nearer,
+every edge is drawn, and edges that would look alike on screen are drawn once; an arrow
+standing for several edges says how many, beside its source when it is the only one leaving
+it, else once for all those converging on its target.
 
 A scope that holds nothing but one child scope is one box with it (``layers.2``, which holds
 only ``layers.2.neurons.0``, opens straight into that neuron's nodes), as in
@@ -59,12 +67,15 @@ The page's automation interface, ``window.microgradView``:
   click lands on it) and its whole size on screen; ``null`` when it is not drawn or not on
   screen.
 - ``colourBy(mode)`` (``"op"``, ``"scope"``, ``"grad"``), ``highlight(on)``, ``fit()``,
-  ``panBy(dx, dy)``, ``zoomBy(factor)``, ``drawNow()`` (draws one frame synchronously and
-  returns the milliseconds it took, rasterisation included).
-- ``lastFrame()``: what the last frame drew: ``{detail, arrows, bundles, edges, nodes}``:
-  ``detail`` 0 far out (bundles), 1 near (every edge), 2 near enough to read the nodes' text;
-  the arrows between single nodes or boxes and the bundles stroked, the edges they stand for,
-  and the rectangles filled for nodes.
+  ``panBy(dx, dy)``, ``zoomBy(factor)`` (non-finite numbers, and factors not above 0, are
+  ignored), ``drawNow()`` (draws one frame synchronously and returns the milliseconds it
+  took, rasterisation included).
+- ``lastFrame()``: what the last frame drew: ``{detail, arrows, bundles, edges, nodes,
+  counted, counts, countLabels}``: ``detail`` 0 far out (bundles), 1 near (every edge), 2
+  near enough to read the nodes' text; the arrows between single nodes or boxes and the
+  bundles stroked, the edges they stand for, and the rectangles filled for nodes; the arrows
+  drawn that stand for several edges, how many of them have their count shown, and the count
+  labels drawn for them.
 
 >>> from micrograd import Value
 >>> x = Value(2.0, label="x")
@@ -79,6 +90,7 @@ from __future__ import annotations
 
 import html as html_text
 import json
+import math
 import os
 import re
 from collections.abc import Hashable
@@ -87,7 +99,6 @@ from importlib import resources
 import networkx as nx
 
 from micrograd.engine import Value
-from toolkit.draw import _heights
 from toolkit.draw_scopes import natural_order
 from toolkit.files import write_text_atomic
 from toolkit.graph import KINDS, GraphStructure, check_graph, json_number, to_networkx
@@ -322,7 +333,7 @@ def _layout(
             container, source, target = _link(index[operand], i, box_of, chain, n)
             links[container].append((source, target))
     level_sum, level_count = [0] * boxes, [0] * boxes
-    column, row = [0] * (n + boxes), [0] * (n + boxes)
+    columns_of: list[list[list[int]]] = [[] for _ in range(boxes)]
     for b in reversed(range(boxes)):
         level_sum[b] = sum(level[i] for i in own[b]) + sum(level_sum[c - n] for c in inner[b])
         level_count[b] = len(own[b]) + sum(level_count[c - n] for c in inner[b])
@@ -330,9 +341,16 @@ def _layout(
         def mean_level(item: int) -> float:
             return level[item] if item < n else level_sum[item - n] / level_count[item - n]
 
-        columns, before, after = _box_columns([*own[b], *inner[b]], links[b], mean_level)
-        _heights(columns, before, after)  # orders each column in place
-        for k, items in enumerate(columns):
+        columns_of[b] = _box_columns([*own[b], *inner[b]], links[b], mean_level)
+    edges = [
+        (index[operand], i)
+        for node, i in index.items()
+        for operand in structure.operands.get(node, ())
+    ]
+    _Order(columns_of, box_of, tree.parents, chain, edges).sweep()
+    column, row = [0] * (n + boxes), [0] * (n + boxes)
+    for b in range(boxes):
+        for k, items in enumerate(columns_of[b]):
             for r, item in enumerate(items):
                 column[item], row[item] = k, r
     return column, row
@@ -353,20 +371,16 @@ def _link(
     return container, start, end
 
 
-def _box_columns(
-    items: list[int], links: list[tuple[int, int]], mean_level
-) -> tuple[list[list[int]], dict[int, list[int]], dict[int, list[int]]]:
+def _box_columns(items: list[int], links: list[tuple[int, int]], mean_level) -> list[list[int]]:
     """The columns of one box's items, left to right: an item sits one column before the
     first item it feeds, the items feeding nothing in the box in the last column. Links
     between boxes may form cycles: only those from a lower to a higher mean level count."""
     ranked = sorted(items, key=lambda item: (mean_level(item), item))
     rank = {item: r for r, item in enumerate(ranked)}
-    before: dict[int, list[int]] = {item: [] for item in items}
     after: dict[int, list[int]] = {item: [] for item in items}
     for source, target in links:
         if rank[source] < rank[target]:
             after[source].append(target)
-            before[target].append(source)
     to_end: dict[int, int] = {}
     for item in reversed(ranked):
         to_end[item] = max((to_end[result] + 1 for result in after[item]), default=0)
@@ -374,7 +388,144 @@ def _box_columns(
     columns: list[list[int]] = [[] for _ in range(last + 1)]
     for item in ranked:
         columns[last - to_end[item]].append(item)
-    return columns, before, after
+    return columns
+
+
+class _Order:
+    """Orders every column of every box for few crossings: barycentre sweeps over the whole
+    graph that keep each box's items together, from the innermost boxes out, each box's
+    columns in the sweep's direction, positions moved in a sweep counting at once.
+
+    An item moves to the mean height of what it is joined to on the side the sweep comes
+    from (operands when sweeping rightwards, results leftwards; the other side for an item
+    with none on that side), heights taken in the layout with every scope open (the
+    geometry the page uses). A node looks at the nodes it is joined to, where they are; a
+    child box at what they would be drawn as with that box's neighbours closed: the item
+    beside it in its box, or the outermost box holding the other end that is not around it.
+    So parallel boxes (the neurons of a layer, all joined alike) tie, and ties keep the order
+    they had: the natural order of their names. Deterministic, and about linear in the
+    graph's size per sweep."""
+
+    SWEEPS = ("right", "left", "right", "left")
+
+    def __init__(
+        self,
+        columns_of: list[list[list[int]]],
+        box_of: list[int],
+        parents: list[int],
+        chain: list[list[int]],
+        edges: list[tuple[int, int]],
+    ) -> None:
+        self.columns_of, self.box_of, self.parents = columns_of, box_of, parents
+        n, boxes = len(box_of), len(parents)
+        self.n = n
+        self.height = [float(NODE_HEIGHT)] * n + [0.0] * boxes
+        self.tallest = [0.0] * boxes
+        self.column_height: list[list[float]] = [[] for _ in range(boxes)]
+        for b in reversed(range(boxes)):  # pre-order: a box's children come after it
+            heights = [
+                sum(self.height[item] for item in items) + ROW_GAP * (len(items) - 1)
+                for items in columns_of[b]
+            ]
+            self.column_height[b] = heights
+            self.tallest[b] = max(heights, default=0.0)
+            self.height[n + b] = SCOPE_HEADER + 2 * SCOPE_PADDING + self.tallest[b]
+        self.holder = [*box_of, -1, *parents[1:]]  # the box holding each item
+        self.top = [0.0] * (n + boxes)  # each item's top, relative to its box's
+        for b in range(boxes):
+            for k in range(len(columns_of[b])):
+                self._stack(b, k)
+        self.box_top = [0.0] * boxes
+        self.depth_of = [len(chain[b]) - 1 for b in range(boxes)]
+        # For every depth d of the hierarchy, every item of the boxes at depth d, and each
+        # side: what the item is joined to outside itself (see the class docstring).
+        self.joined: list[tuple[dict, dict]] = []
+        for d in range(max(self.depth_of) + 1):
+            item_at = [self._item_at(chain[box_of[x]], x, d) for x in range(n)]
+            before: dict[int, tuple[list[int], list[int]]] = {}
+            after: dict[int, tuple[list[int], list[int]]] = {}
+            for u, v in edges:
+                a, b = item_at[u], item_at[v]
+                if a == b:
+                    continue
+                for item, other, side in ((b, u, before), (a, v, after)):
+                    if item < 0:
+                        continue
+                    ends, items = side.setdefault(item, ([], []))
+                    if item < n:
+                        ends.append(other)
+                        items.append(item_at[other])
+                    else:
+                        ends.append(self._beside(chain[box_of[other]], other, chain, item, d))
+            self.joined.append((before, after))
+
+    def _item_at(self, boxes: list[int], x: int, d: int) -> int:
+        """The item of the box at depth ``d`` holding node ``x`` (``-1`` for none)."""
+        if len(boxes) == d + 1:
+            return x
+        return self.n + boxes[d + 1] if len(boxes) > d + 1 else -1
+
+    def _beside(self, boxes: list[int], x: int, chain: list[list[int]], item: int, d: int) -> int:
+        """What node ``x`` is drawn as beside the box ``item`` (of a box at depth ``d``)
+        when every box not around both is closed: the item holding ``x`` in the innermost
+        box around both."""
+        around = chain[item - self.n]
+        k = 0
+        while k + 1 < len(boxes) and k + 1 <= d and boxes[k + 1] == around[k + 1]:
+            k += 1
+        return self._item_at(boxes, x, k)
+
+    def _stack(self, b: int, k: int) -> None:
+        items = self.columns_of[b][k]
+        y = (SCOPE_HEADER + SCOPE_PADDING if b > 0 else 0.0) + (
+            self.tallest[b] - self.column_height[b][k]
+        ) / 2
+        for item in items:
+            self.top[item] = y
+            y += self.height[item] + ROW_GAP
+
+    def _centre(self, item: int) -> float:
+        """An item's centre height, as the items have moved so far (its box's top as it was
+        when the depth's pass began)."""
+        return self.box_top[self.holder[item]] + self.top[item] + self.height[item] / 2
+
+    def sweep(self) -> None:
+        for direction in self.SWEEPS:
+            for d in reversed(range(len(self.joined))):
+                before, after = self.joined[d]
+                near, far = (before, after) if direction == "right" else (after, before)
+                self._pass(d, near, far, direction == "right")
+
+    def _pass(self, d: int, near: dict, far: dict, rightwards: bool) -> None:
+        n, top, height, box_top = self.n, self.top, self.height, self.box_top
+        for b in range(1, len(self.parents)):
+            box_top[b] = box_top[self.parents[b]] + top[n + b]
+        y = [box_top[b] + top[i] + NODE_HEIGHT / 2 for i, b in enumerate(self.box_of)]
+        moved = [0.0] * (n + len(self.parents) + 1)  # how far each item moved; last: none
+        for b in range(len(self.parents)):
+            if self.depth_of[b] != d:
+                continue
+            columns = range(len(self.columns_of[b]))
+            for k in columns if rightwards else reversed(columns):
+                items = self.columns_of[b][k]
+                if len(items) < 2:
+                    continue
+                keys = []
+                for place, item in enumerate(items):
+                    ends, others = near.get(item) or far.get(item) or ((), ())
+                    if not ends:
+                        key = box_top[b] + top[item] + height[item] / 2
+                    elif item < n:
+                        key = sum(y[u] + moved[a] for u, a in zip(ends, others)) / len(ends)
+                    else:  # exact whatever the order of the ends, so that equals tie
+                        key = math.fsum(self._centre(end) for end in ends) / len(ends)
+                    keys.append((key, place, item))
+                keys.sort()
+                was = [top[item] for item in items]
+                items[:] = [item for _, _, item in keys]
+                self._stack(b, k)
+                for _, place, item in keys:
+                    moved[item] += top[item] - was[place]
 
 
 def _viewer_file(name: str) -> str:

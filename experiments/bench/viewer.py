@@ -49,6 +49,12 @@ def measure(page_path: Path) -> dict:
         page = browser.new_context(offline=True, viewport=VIEWPORT).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+            ),
+        )
         start = time.perf_counter()
         page.goto(page_path.as_uri())
         page.evaluate("window.microgradView.ready")
@@ -65,7 +71,7 @@ def measure(page_path: Path) -> dict:
         visible = page.evaluate("window.microgradView.state().visible")
         browser.close()
     if errors:
-        raise SystemExit(f"the page reported errors: {errors[0]}")
+        raise SystemExit(f"the page reported errors or warnings: {errors[0]}")
     return {
         "first_frame_s": round(first_frame, 3),
         "expand_all_s": round(expand_all / 1000, 3),

@@ -171,3 +171,15 @@ def test_a_bad_graph_file_is_one_line_and_exit_code_2(tmp_path, content, message
 def test_an_output_in_a_missing_folder_is_refused_before_reading(tmp_path, graph_file):
     result = CliRunner().invoke(view_command, [str(graph_file), "-o", str(tmp_path / "no/g.html")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_parallel_scopes_keep_the_order_of_their_names():
+    """The neurons of a layer are joined alike to what is around them: ordering for few
+    crossings leaves them one under the other in the order of their names."""
+    data = view_data(reference_graph())
+    for layer in ("layers.0", "layers.1"):
+        b = data["boxes"].index(layer)
+        inner = [c for c, parent in enumerate(data["boxParent"]) if parent == b]
+        assert {data["boxColumn"][c] for c in inner} == {0}
+        by_row = sorted(inner, key=lambda c: data["boxRow"][c])
+        assert [data["boxes"][c] for c in by_row] == [f"{layer}.neurons.{j}" for j in range(4)]

@@ -108,96 +108,47 @@
   // the box is measured, used when it is placed.
   const relX = new Float64Array(N + B);
   const relY = new Float64Array(N + B);
-  const BAND_GAP = 3 * ROW_GAP;
-  const ASPECT = 1.6; // wrapping aims at boxes this much wider than tall, like a screen
 
-  // Box b's columns as {start, end, w, h}: its items itemList[start .. end), its width and height.
+  // Box b's columns as {start, end, w, h}: its items itemList[start .. end), the column's width
+  // (its widest item) and height (its items stacked).
   function columnsOf(b) {
     const columns = [], end = itemStart[b + 1];
     for (let k = itemStart[b]; k < end;) {
       const column = COLUMN[itemList[k]];
-      let j = k;
-      while (j < end && COLUMN[itemList[j]] === column) j++;
-      columns.push(...wrapColumn(k, j));
+      let j = k, w = 0, h = -ROW_GAP;
+      for (; j < end && COLUMN[itemList[j]] === column; j++) {
+        w = Math.max(w, itemWidth(itemList[j]));
+        h += itemHeight(itemList[j]) + ROW_GAP;
+      }
+      columns.push({ start: k, end: j, w, h });
       k = j;
     }
     return columns;
   }
 
-  function piece(start, end) {
-    let w = 0, h = -ROW_GAP;
-    for (let k = start; k < end; k++) {
-      w = Math.max(w, itemWidth(itemList[k]));
-      h += itemHeight(itemList[k]) + ROW_GAP;
-    }
-    return { start, end, w, h };
-  }
-
-  // A column holding open scopes that is far taller than wide (16 open neurons, one under the
-  // other) is cut into columns side by side, of about equal heights. Columns of nodes stay whole,
-  // so that arrows still run from one column to the next.
-  function wrapColumn(start, end) {
-    const whole = piece(start, end);
-    let holdsOpen = false;
-    for (let k = start; k < end && !holdsOpen; k++) holdsOpen = itemList[k] >= N && open[itemList[k] - N] === 1;
-    const parts = Math.round(Math.sqrt(whole.h / (whole.w * ASPECT)));
-    if (!holdsOpen || parts < 2) return [whole];
-    const pieces = [], target = whole.h / parts;
-    let from = start, height = 0;
-    for (let k = start; k < end; k++) {
-      const h = itemHeight(itemList[k]);
-      if (k > from && height + h / 2 > target && pieces.length < parts - 1) {
-        pieces.push(piece(from, k));
-        from = k;
-        height = 0;
-      }
-      height += h + ROW_GAP;
-    }
-    pieces.push(piece(from, end));
-    return pieces;
-  }
-
-  // Columns far wider in all than tall (a long chain of additions) are cut into bands of about
-  // equal widths, one under the other, read like lines of text.
-  function wrapBands(columns) {
-    let width = -COLUMN_GAP, height = 0;
-    for (const c of columns) { width += c.w + COLUMN_GAP; height = Math.max(height, c.h); }
-    const bands = Math.round(Math.sqrt(width / (Math.max(height, SH) * ASPECT)));
-    if (bands < 2 || columns.length < 2 * bands) return [columns];
-    const result = [[]], target = width / bands;
-    let used = 0;
-    for (const c of columns) {
-      if (used > 0 && used + c.w / 2 > target && result.length < bands) { result.push([]); used = 0; }
-      result[result.length - 1].push(c);
-      used += c.w + COLUMN_GAP;
-    }
-    return result;
-  }
-
-  // An open box's size, and where its items sit in it: its columns side by side (in bands when
-  // wrapped), each centred on its band's middle line, each item centred in its column, in a frame
-  // with a title bar (the whole graph, box 0, has no frame).
+  // An open box's size, and where its items sit in it: its columns side by side, left to right
+  // (never wrapped, so that every arrow between its items runs rightwards), each centred on the
+  // box's middle line, each item centred in its column, in a frame with a title bar (the whole
+  // graph, box 0, has no frame).
   function measure(b) {
     const frame = b > 0 ? 1 : 0;
-    let top = frame * (HEADER + PAD), widest = 0;
-    for (const band of wrapBands(columnsOf(b))) {
-      const bandHeight = Math.max(...band.map((c) => c.h));
-      let left = frame * PAD;
-      for (const c of band) {
-        let y = top + (bandHeight - c.h) / 2;
-        for (let k = c.start; k < c.end; k++) {
-          const item = itemList[k];
-          relX[item] = left + (c.w - itemWidth(item)) / 2;
-          relY[item] = y;
-          y += itemHeight(item) + ROW_GAP;
-        }
-        left += c.w + COLUMN_GAP;
+    const columns = columnsOf(b);
+    const top = frame * (HEADER + PAD);
+    let tallest = 0;
+    for (const c of columns) tallest = Math.max(tallest, c.h);
+    let left = frame * PAD;
+    for (const c of columns) {
+      let y = top + (tallest - c.h) / 2;
+      for (let k = c.start; k < c.end; k++) {
+        const item = itemList[k];
+        relX[item] = left + (c.w - itemWidth(item)) / 2;
+        relY[item] = y;
+        y += itemHeight(item) + ROW_GAP;
       }
-      widest = Math.max(widest, left - COLUMN_GAP);
-      top += bandHeight + BAND_GAP;
+      left += c.w + COLUMN_GAP;
     }
-    boxWidth[b] = widest + frame * PAD;
-    boxHeight[b] = top - BAND_GAP + frame * PAD;
+    boxWidth[b] = left - COLUMN_GAP + frame * PAD;
+    boxHeight[b] = top + tallest + frame * PAD;
   }
 
   function place(b) {
@@ -604,8 +555,25 @@
     return rampColours[Math.max(0, Math.min(RAMP_STEPS - 1, Math.round(t * (RAMP_STEPS - 1))))];
   }
 
-  const scopeColours = Array.from({ length: B }, (_, b) =>
-    b === 0 ? "#e4e4e8" : `hsl(${Math.round((b * 137.508) % 360)}, 62%, 80%)`);
+  // Colour by scope: each top-level scope (data, layers, loss) its own hue, from a palette of
+  // hues well apart, and every scope inside it that hue too, so that a colour names one part of
+  // the model; past the palette, hues a golden angle apart. Outside every scope: grey.
+  const SCOPE_PALETTE = [
+    "#9ecae9", "#ffbe7d", "#8cd17d", "#ff9d9a", "#d4a6c8", "#f1ce63", "#86bcb6", "#fabfd2",
+    "#d7b5a6", "#b9c1f0",
+  ];
+  const topScope = new Int32Array(B); // each box's top-level box (0 for the whole graph)
+  const topScopes = [];
+  for (let b = 1; b < B; b++) {
+    topScope[b] = PARENT[b] === 0 ? b : topScope[PARENT[b]];
+    if (topScope[b] === b) topScopes.push(b);
+  }
+  const scopeColours = new Array(B).fill("#e4e4e8");
+  topScopes.forEach((b, k) => {
+    scopeColours[b] = k < SCOPE_PALETTE.length ? SCOPE_PALETTE[k]
+      : `hsl(${Math.round((k * 137.508) % 360)}, 60%, ${k % 2 ? 78 : 70}%)`;
+  });
+  for (let b = 1; b < B; b++) scopeColours[b] = scopeColours[topScope[b]];
 
   function nodeColour(i) {
     if (colourMode === "scope") return scopeColours[BOX[i]];
@@ -613,23 +581,32 @@
     return opColour(i);
   }
 
-  // The largest |grad| inside each box (non-finite wins), for colouring closed boxes by grad.
-  const boxGrad = (() => {
-    const largest = new Array(B).fill(null);
-    if (!DATA.grad) return largest;
-    for (let i = 0; i < N; i++) {
-      const size = Math.abs(number(DATA.grad[i]));
-      for (let b = BOX[i]; b >= 0; b = b === 0 ? -1 : PARENT[b]) {
-        const now = largest[b] === null ? -1 : largest[b];
-        if (!(size <= now)) largest[b] = Number.isNaN(size) ? Infinity : Math.max(size, now);
-      }
+  // Per box, over the nodes inside it: the largest finite |grad| (null for none), and how many
+  // have a non-finite grad or data. A closed box is coloured by its largest finite |grad|, so
+  // that the nan gradients a graph may rightly hold (a constant exponent's, as torch gives) do
+  // not hide the others; its text and tooltip say how many are non-finite.
+  const boxLargestGrad = new Array(B).fill(null);
+  const boxNonFiniteGrads = new Int32Array(B);
+  const boxNonFiniteData = new Int32Array(B);
+  for (let i = 0; i < N; i++) {
+    const size = DATA.grad ? Math.abs(number(DATA.grad[i])) : null;
+    const badData = typeof DATA.data[i] === "string";
+    for (let b = BOX[i]; ; b = PARENT[b]) {
+      if (size !== null && !Number.isFinite(size)) boxNonFiniteGrads[b]++;
+      else if (size !== null && (boxLargestGrad[b] === null || size > boxLargestGrad[b])) boxLargestGrad[b] = size;
+      if (badData) boxNonFiniteData[b]++;
+      if (b === 0) break;
     }
-    return largest;
-  })();
+  }
+
+  function boxGradColour(b) {
+    if (!DATA.grad) return NO_GRAD;
+    return boxLargestGrad[b] === null ? NONFINITE_COLOUR : gradColour(boxLargestGrad[b]);
+  }
 
   function boxColour(b) {
     if (colourMode === "scope") return scopeColours[b];
-    if (colourMode === "grad") return lighter(gradColour(boxGrad[b]));
+    if (colourMode === "grad") return lighter(boxGradColour(b));
     return "#e6e3f3";
   }
 
@@ -738,8 +715,20 @@
     return Math.max(margin, Math.min(start, room - margin - size));
   }
 
+  // Zoom stays between an eighth of the scale that fits the whole graph (of zoom 1, for a graph
+  // that fits larger), where the graph is still a shape, and MOST_ZOOM, where a node's text is
+  // three times its size at zoom 1. A factor or a pan that is not a finite number (a factor not
+  // above 0) is ignored.
+  const MOST_ZOOM = 3;
+  function leastZoom() {
+    const area = clearArea();
+    const fits = Math.min((area.right - area.left) / Math.max(RECT[2], 1), (area.bottom - area.top) / Math.max(RECT[3], 1));
+    return Math.min(fits, 1) / 8;
+  }
+
   function zoomAt(factor, sx, sy) {
-    const scale = Math.min(8, Math.max(1e-4, camera.scale * factor));
+    if (!(Number.isFinite(factor) && factor > 0)) return;
+    const scale = Math.min(MOST_ZOOM, Math.max(Math.min(leastZoom(), camera.scale), camera.scale * factor));
     const wx = camera.x + sx / camera.scale, wy = camera.y + sy / camera.scale;
     camera.scale = scale;
     camera.x = wx - sx / scale;
@@ -748,6 +737,7 @@
   }
 
   function panBy(dx, dy) {
+    if (!Number.isFinite(dx) || !Number.isFinite(dy)) return;
     camera.x -= dx / camera.scale;
     camera.y -= dy / camera.scale;
     requestDraw();
@@ -774,7 +764,7 @@
   // connected innermost open scopes, and nodes as plain rectangles.
   const NEAR = 5, READABLE = 22;
   // What the last frame drew: the arrows or bundles stroked, the edges they stand for, the nodes.
-  let drawn = { detail: 0, arrows: 0, bundles: 0, edges: 0, nodes: 0 };
+  let drawn = { detail: 0, arrows: 0, bundles: 0, edges: 0, nodes: 0, counted: 0, counts: 0, countLabels: 0 };
 
   function draw() {
     const s = camera.scale;
@@ -784,7 +774,7 @@
     ctx.fillRect(0, 0, width, height);
     ctx.setTransform(ratio * s, 0, 0, ratio * s, -camera.x * s * ratio, -camera.y * s * ratio);
     const detail = NH * s >= READABLE ? 2 : NH * s >= NEAR ? 1 : 0;
-    drawn = { detail, arrows: 0, bundles: 0, edges: 0, nodes: 0 };
+    drawn = { detail, arrows: 0, bundles: 0, edges: 0, nodes: 0, counted: 0, counts: 0, countLabels: 0 };
     drawFrames(view, s);
     const stroked = drawArrows(detail ? arrows : bundles, view, s, detail);
     drawClosedBoxes(view, s);
@@ -1009,12 +999,23 @@
 
   // Far out, where the gaps between the nodes of a column are under half a pixel: a rectangle
   // per run of nodes (see bucketNodes), w wide and at least h tall, one path per colour.
+  // Runs under two pixels tall that start on a pixel another has taken are left out (as in
+  // drawNodes), unless lit.
   function drawRuns(view, w, h) {
     const paths = palette.map(() => [new Path2D(), new Path2D()]);
     const { first, last } = runs;
+    const s = camera.scale, taken = pixelGrid(), small = 2 / s;
     for (let k = 0; k < first.length; k++) {
       const i = first[k], x = X[i], top = Y[i], bottom = Math.max(Y[last[k]] + NH, top + h);
       if (x > view.right || x + w < view.left || top > view.bottom || bottom < view.top) continue;
+      if (bottom - top < small && !lit[i]) {
+        const px = Math.floor((x - view.left) * s), py = Math.floor((top - view.top) * s);
+        if (px >= 0 && py >= 0 && px < taken.columns && py < taken.rows) {
+          const cell = py * taken.columns + px;
+          if (taken.cells[cell]) continue;
+          taken.cells[cell] = 1;
+        }
+      }
       paths[colourOf[i]][lit[i] ? 1 : 0].rect(x, top, w, bottom - top);
       drawn.nodes++;
     }
@@ -1161,7 +1162,8 @@
     const lines = [
       [`600 ${(13 * k).toFixed(1)}px`, "#2b1d6e", `\u25b8 ${shortName(b)}`],
       [`${(12 * k).toFixed(1)}px`, "#4a4560", `${DATA.boxSize[b].toLocaleString("en")} nodes`],
-      [`${(11 * k).toFixed(1)}px`, "#4a4560", boxSummary(b)],
+      colourMode === "grad" ? [`${(11 * k).toFixed(1)}px`, boxNonFiniteGrads[b] ? "#b3123f" : "#4a4560", gradSummary(b)]
+        : [`${(11 * k).toFixed(1)}px`, "#4a4560", boxSummary(b)],
     ];
     let line = r.y + 6 * k;
     if (colourMode === "grad") textBackdrop(left - 4 * k, line - 2 * k, Math.min(room, 220 * k), Math.min(r.h - 6 * k, 54 * k));
@@ -1174,6 +1176,35 @@
       line += size * 1.35;
     }
   }
+
+  // "|grad| up to 3.918 · 4 nan or ±inf": a box's largest finite |grad| and its non-finite ones.
+  function gradSummary(b) {
+    if (!DATA.grad) return "no gradients";
+    const parts = [boxLargestGrad[b] === null ? "no finite |grad|" : `|grad| up to ${format(boxLargestGrad[b])}`];
+    if (boxNonFiniteGrads[b]) parts.push(`${boxNonFiniteGrads[b].toLocaleString("en")} nan or \u00b1inf`);
+    return parts.join(" \u00b7 ");
+  }
+
+  // What the pointer is over, said in the canvas's tooltip: a closed box's name, size and most
+  // common operations, its largest finite |grad| and how many of its nodes are non-finite; a
+  // node's title, data and grad.
+  function tooltip(hit) {
+    if (hit.box !== undefined) {
+      const b = hit.box, lines = [`${DATA.boxes[b]}: ${DATA.boxSize[b].toLocaleString("en")} nodes (click to open)`, boxSummary(b)];
+      if (DATA.grad) lines.push(boxLargestGrad[b] === null ? "no finite |grad|" : `largest finite |grad| ${format(boxLargestGrad[b])}`);
+      if (boxNonFiniteGrads[b]) lines.push(`${plural(boxNonFiniteGrads[b], "node")} with a nan or \u00b1inf grad`);
+      if (boxNonFiniteData[b]) lines.push(`${plural(boxNonFiniteData[b], "node")} with a nan or \u00b1inf value`);
+      return lines.join("\n");
+    }
+    if (hit.node !== undefined) {
+      const i = hit.node, grad = gradOf(i);
+      return `#${DATA.ids[i]} ${nodeTitle(i)} = ${format(dataOf(i))}${grad === null ? "" : `, grad ${format(grad)}`}`;
+    }
+    if (hit.frame !== undefined) return `${DATA.boxes[hit.frame]} (click to close)`;
+    return "";
+  }
+
+  const plural = (n, word) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
 
   function textBackdrop(x, y, w, h) {
     ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
@@ -1215,37 +1246,65 @@
 
   const visibleOnScreen = (r) => r.x < width && r.x + r.w > 0 && r.y < height && r.y + r.h > 0;
 
+  // Each arrow standing for several edges (into or out of a closed box) shows how many: beside its
+  // source when it is the only arrow leaving that, so that arrows converging on a box are told
+  // apart where they are still apart; else beside its target, once for all the arrows that
+  // converge on it from elsewhere ("\u00d74 each" when they stand for as many edges each, else
+  // the range). A label that would cover one already drawn is left out.
   function drawArrowCounts(stroked, view, s) {
     ctx.font = "600 11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    let shown = 0;
-    const placed = []; // counts already drawn, on screen: one that would cover them is left out
+    const leaving = new Map(), entering = new Map();
+    const add = (map, key) => map.set(key, (map.get(key) || 0) + 1);
+    for (const k of stroked) { add(leaving, arrows.source[k]); add(entering, arrows.target[k]); }
+    const g = arrows.geometry, bySource = [], byTarget = new Map();
     for (const k of stroked) {
-      if (shown === 400) break;
       if (arrows.count[k] < 2) continue;
-      const text = `\u00d7${arrows.count[k].toLocaleString("en")}`;
+      drawn.counted++;
+      if (leaving.get(arrows.source[k]) === 1 && entering.get(arrows.target[k]) > 1) bySource.push(k);
+      else {
+        if (!byTarget.has(arrows.target[k])) byTarget.set(arrows.target[k], []);
+        byTarget.get(arrows.target[k]).push(k);
+      }
+    }
+    const placed = []; // labels drawn, on screen
+    const label = (text, wx, wy, forward, covers) => {
       const w = ctx.measureText(text).width + 8;
-      const [mx, my] = countPlace(k, s, w);
-      if (mx < view.left || mx > view.right || my < view.top || my > view.bottom) continue;
-      const sx = (mx - camera.x) * s, sy = (my - camera.y) * s;
-      if (placed.some((p) => Math.abs(p.x - sx) < (p.w + w) / 2 && Math.abs(p.y - sy) < 16)) continue;
+      const mx = wx + (forward * (w / 2 + 9)) / s;
+      if (mx < view.left || mx > view.right || wy < view.top || wy > view.bottom) return;
+      const sx = (mx - camera.x) * s, sy = (wy - camera.y) * s;
+      if (placed.some((p) => Math.abs(p.x - sx) < (p.w + w) / 2 && Math.abs(p.y - sy) < 16)) return;
       placed.push({ x: sx, y: sy, w });
       ctx.fillStyle = "rgba(255, 255, 255, 0.92)";
       ctx.fillRect(sx - w / 2, sy - 8, w, 16);
       ctx.fillStyle = "#3b3f66";
       ctx.fillText(text, sx, sy);
-      shown++;
+      drawn.countLabels++;
+      drawn.counts += covers;
+    };
+    const times = (n) => `\u00d7${n.toLocaleString("en")}`;
+    // A backward arrow's count, or a short one's, sits in its middle.
+    const roomy = (k) => arrows.curved[k] && (g[4 * k + 2] - g[4 * k]) * s > 60;
+    const middle = (k) => label(times(arrows.count[k]), (g[4 * k] + g[4 * k + 2]) / 2, (g[4 * k + 1] + g[4 * k + 3]) / 2, 0, 1);
+    for (const k of bySource) {
+      if (placed.length === 400) return;
+      if (roomy(k)) label(times(arrows.count[k]), g[4 * k], g[4 * k + 1], 1, 1);
+      else middle(k);
     }
-  }
-
-  // An arrow's count sits just before its target, where arrows into one box are apart (a long
-  // arrow's middle may lie over another box); a backward arrow's, in its middle.
-  function countPlace(k, s, w) {
-    const g = arrows.geometry;
-    const x0 = g[4 * k], y0 = g[4 * k + 1], x1 = g[4 * k + 2], y1 = g[4 * k + 3];
-    if (!arrows.curved[k] || x1 - x0 < (w + 12) / s) return [(x0 + x1) / 2, (y0 + y1) / 2];
-    return [x1 - (w / 2 + 9) / s, y1];
+    for (const list of byTarget.values()) {
+      if (placed.length === 400) return;
+      const counts = list.map((k) => arrows.count[k]);
+      const low = Math.min(...counts), high = Math.max(...counts);
+      const text = list.length === 1 ? times(low) : low === high ? `${times(low)} each` : `${times(low)}\u2013${high.toLocaleString("en")}`;
+      if (list.every(roomy)) {
+        let y = 0;
+        for (const k of list) y += g[4 * k + 3];
+        label(text, g[4 * list[0] + 2], y / list.length, -1, list.length);
+      } else {
+        list.forEach(middle);
+      }
+    }
   }
 
   // ---- numbers ---------------------------------------------------------------------------
@@ -1253,7 +1312,7 @@
   function format(value) {
     if (value === null || value === undefined) return "\u2014";
     if (typeof value === "string") return value;
-    if (value === 0) return Object.is(value, -0) ? "-0" : "0";
+    if (value === 0) return "0"; // and -0 too
     const size = Math.abs(value);
     if (size >= 1e5 || size < 1e-3) {
       const [mantissa, exponent] = value.toExponential(3).split("e");
@@ -1366,9 +1425,10 @@
       legend.append(swatchEntry("#e6e3f3", "closed scope (click to open)"));
     } else if (colourMode === "scope") {
       $("legend-title").textContent = "Colour by scope";
-      for (let b = 1; b < Math.min(B, 61); b++) legend.append(swatchEntry(scopeColours[b], DATA.boxes[b]));
-      if (B > 61) legend.append(element("div", `\u2026 and ${B - 61} more`));
-      legend.append(swatchEntry(scopeColours[0], "outside every scope"));
+      for (const b of topScopes.slice(0, 40)) legend.append(swatchEntry(scopeColours[b], DATA.boxes[b]));
+      if (topScopes.length > 40) legend.append(element("div", `\u2026 and ${topScopes.length - 40} more`));
+      if (DATA.box.some((b) => b === 0)) legend.append(swatchEntry(scopeColours[0], "outside every scope"));
+      legend.append(element("div", "the scopes inside one have its colour"));
     } else {
       $("legend-title").textContent = "Colour by |grad|, log scale";
       if (gradRange) {
@@ -1380,7 +1440,7 @@
       }
       legend.append(swatchEntry(ZERO_GRAD, "0"), swatchEntry(NONFINITE_COLOUR, "nan or \u00b1inf"));
       if (!DATA.grad) legend.append(swatchEntry(NO_GRAD, "no gradients in this graph"));
-      legend.append(element("div", "a closed scope shows its largest |grad|"));
+      legend.append(element("div", "a closed scope shows its largest finite |grad|"));
     }
   }
 
@@ -1554,10 +1614,21 @@
     return onPage({ x: (X[i] - camera.x) * s, y: (Y[i] - camera.y) * s, w: NW * s, h: NH * s });
   }
 
+  // A one-pixel canvas that drawNow() copies a pixel of the page's canvas into and reads back,
+  // which waits until the page's canvas is rasterised. Reading the small canvas, made for
+  // reading, leaves the page's canvas on its fast path for drawing.
+  let probe = null;
   function drawNow() {
     const start = performance.now();
     draw();
-    ctx.getImageData(0, 0, 1, 1); // waits until the canvas is rasterised
+    if (!probe) {
+      const small = document.createElement("canvas");
+      small.width = 1;
+      small.height = 1;
+      probe = small.getContext("2d", { willReadFrequently: true });
+    }
+    probe.drawImage(canvas, 0, 0, 1, 1, 0, 0, 1, 1);
+    probe.getImageData(0, 0, 1, 1);
     return performance.now() - start;
   }
 
@@ -1582,12 +1653,34 @@
     return wx >= x && wx <= x + RECT[4 * b + 2] && wy >= y && wy <= y + RECT[4 * b + 3];
   }
 
+  // The box the last click opened, where that click was, and the camera before and after it: a
+  // click on the same spot, the camera not moved since, closes that box again and puts the camera
+  // back, whatever the opened box now shows there, so that clicking twice changes nothing.
+  let clickOpened = null;
+  const sameCamera = (a) => a.x === camera.x && a.y === camera.y && a.scale === camera.scale;
+
+  function reopenedSpot(sx, sy) {
+    const o = clickOpened;
+    return o && Math.abs(sx - o.sx) <= 4 && Math.abs(sy - o.sy) <= 4 && sameCamera(o.after) && boxShown[o.box] === -1;
+  }
+
   function onClick(sx, sy) {
+    if (reopenedSpot(sx, sy)) {
+      const { box, before } = clickOpened;
+      clickOpened = null;
+      closeBox(box);
+      changed();
+      Object.assign(camera, before);
+      return;
+    }
+    clickOpened = null;
     const hit = hitTest(sx, sy);
     if (hit.node !== undefined) select(hit.node);
     else if (hit.box !== undefined) {
+      const before = { ...camera };
       keepingPlace(hit.box, () => { openBox(hit.box); changed(); });
       bringIntoView(hit.box);
+      clickOpened = { box: hit.box, sx, sy, before, after: { ...camera } };
     } else if (hit.frame !== undefined) keepingPlace(hit.frame, () => { closeBox(hit.frame); changed(); });
     else select(null);
   }
@@ -1599,7 +1692,13 @@
       canvas.setPointerCapture(event.pointerId);
     });
     canvas.addEventListener("pointermove", (event) => {
-      if (!press) return;
+      if (!press) {
+        const r = canvas.getBoundingClientRect();
+        const sx = event.clientX - r.left, sy = event.clientY - r.top;
+        const text = reopenedSpot(sx, sy) ? `${DATA.boxes[clickOpened.box]} (click again to close)` : tooltip(hitTest(sx, sy));
+        if (canvas.title !== text) canvas.title = text;
+        return;
+      }
       const dx = event.clientX - press.x, dy = event.clientY - press.y;
       if (!press.moved && Math.hypot(dx, dy) < 4) return;
       press.moved = true;
