@@ -18,13 +18,13 @@ the eager ratio is higher. Every compiled result is checked bit for bit against 
 
 from __future__ import annotations
 
-import argparse
 import gc
 import math
 import statistics
 import time
 from collections.abc import Callable
 
+from experiments.bench.arguments import ArgumentParser
 from experiments.moons import Config, make_model, objective
 from micrograd import grad, hessian, hvp
 from micrograd.demo import demo_loss, demo_model
@@ -165,7 +165,7 @@ def print_costs(costs: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args(argv)
     print_costs(measure(args.rounds))

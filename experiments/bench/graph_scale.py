@@ -9,11 +9,11 @@ Run with ``make graph-scale`` or ``python -m experiments.bench.graph_scale [NODE
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import tempfile
 import time
 
+from experiments.bench.arguments import ArgumentParser
 from micrograd import Parameter, Value
 from toolkit.analysis import analyze
 from toolkit.graph import from_networkx, load_graph, save_graph, to_networkx
@@ -34,7 +34,7 @@ def chain_of_blocks(nodes: int) -> Value:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("nodes", type=int, nargs="?", default=1_000_000)
     parser.add_argument("--files", action="store_true", help="also save, load and rebuild")
     args = parser.parse_args(argv)

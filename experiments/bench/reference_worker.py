@@ -51,7 +51,7 @@ def _zero_grad(params) -> None:
         p.grad = 0
 
 
-def _moons_model(params: list[float]) -> tuple[MLP, list[Value], Callable]:
+def moons_model(params: list[float]) -> tuple[MLP, list[Value], Callable]:
     """The moons MLP with the given parameters, and how to clear its gradients: micrograd
     0.1.0's own MLP (relu hidden layers, linear output), or the project's, built as the
     suite builds it."""
@@ -77,7 +77,7 @@ def _moons_replayed(request: dict) -> Callable[[], dict]:
     from micrograd.tape import compile_graph
     from micrograd.train import sgd_step
 
-    model, params, _ = _moons_model(request["params"])
+    model, params, _ = moons_model(request["params"])
     loss = workloads.moons_loss(model, params, request["xs"], request["ys"], Value)
     tape = compile_graph(loss, params, "python")
     return lambda: workloads.replayed_step(tape, params, sgd_step)
@@ -86,7 +86,7 @@ def _moons_replayed(request: dict) -> Callable[[], dict]:
 def run(request: dict) -> dict:
     task = request["task"]
     if task == "moons":
-        model, params, zero_grad = _moons_model(request["params"])
+        model, params, zero_grad = moons_model(request["params"])
         work = lambda: workloads.moons_step(  # noqa: E731
             model, params, request["xs"], request["ys"], Value, zero_grad
         )
@@ -123,7 +123,7 @@ def run(request: dict) -> dict:
 
 def memory(request: dict) -> dict:
     """Bytes per node of the moons loss graph, traced by tracemalloc."""
-    model, params, _ = _moons_model(request["params"])
+    model, params, _ = moons_model(request["params"])
     gc.collect()
     tracemalloc.start()
     loss = workloads.moons_loss(model, params, request["xs"], request["ys"], Value)

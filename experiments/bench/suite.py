@@ -20,7 +20,6 @@ Run it with ``python -m experiments.bench`` (``make bench``); it prints a table 
 
 from __future__ import annotations
 
-import argparse
 import gc
 import io
 import json
@@ -38,7 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import micrograd
-from experiments.bench import curvature, floats, workloads
+from experiments.bench import curvature, floats, instructions, workloads
+from experiments.bench.arguments import ArgumentParser
 from micrograd import MLP, Value, topological_order
 from micrograd.demo import demo_loss, demo_model
 from micrograd.straight_line import forget_compiled
@@ -63,6 +63,12 @@ OUTPUT = Path("results/bench/bench.json")
 # commit runs beside the current one, to show what recording scopes costs.
 BEFORE_SCOPES_COMMIT = "e0d809de8fc6897d773bd82f60e76c148a4d3613"
 BEFORE_SCOPES = "before scopes"
+SCOPE_TIME_BUDGET = 0.05
+"""What recording scopes may add to the eager moons step's time (or instructions)."""
+SCOPE_MEMORY_BUDGET = 0.10
+"""What recording scopes may add to the bytes of a node."""
+NOISE = 0.10
+"""How far the same-round ratio of two runs of the same code strays on a shared machine."""
 IN_A_WORKER = "in a worker"
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -232,7 +238,7 @@ def compiled_variants(replayed: Callable[[str], Run]) -> list[Variant]:
     ]
 
 
-def _moons_setup() -> tuple[list, list, MLP]:
+def moons_setup() -> tuple[list, list, MLP]:
     xs, ys = moons(workloads.MOONS_POINTS, seed=0)
     sizes = workloads.MOONS_SIZES
     model = MLP(sizes[0], list(sizes[1:]), activation="relu", output_activation="linear", seed=0)
@@ -245,7 +251,7 @@ def moons_variants(
     """The moons step on every engine. With ``scopes``, the current engine in a worker and
     then the engine before scopes run right after the in-process one (eager, then compiled),
     so that their same-round ratios pair close moments."""
-    xs, ys, model = _moons_setup()
+    xs, ys, model = moons_setup()
     params = model.parameters()
     initial = [p.data for p in params]
 
@@ -454,7 +460,7 @@ def median_ratio(ours: list[float], theirs: list[float]) -> float | None:
 
 def memory(reference: ReferenceWorker | None, scopes: BeforeScopes | None = None) -> dict:
     """Bytes per node of the moons loss graph as built, and after backward."""
-    xs, ys, model = _moons_setup()
+    xs, ys, model = moons_setup()
     params = model.parameters()
     gc.collect()
     tracemalloc.start()
@@ -496,6 +502,23 @@ def scopes_cost(report: dict) -> dict | None:
     return cost
 
 
+def within(change: float, budget: float) -> str:
+    """Whether a relative ``change`` keeps within ``budget``, said for the table.
+
+    A budget of 0 means "unchanged": a change within ``NOISE`` (what timing the same code
+    twice gives on a shared machine) counts as none.
+
+    >>> within(0.084, 0.10), within(0.083, 0.05), within(-0.05, 0.0)
+    ('within the 10% budget', 'OVER the 5% budget', 'unchanged within the noise (10%)')
+    """
+    if budget == 0.0:
+        if abs(change) <= NOISE:
+            return f"unchanged within the noise ({NOISE:.0%})"
+        return f"changed by {change:+.0%}"
+    verdict = "within" if change <= budget else "OVER"
+    return f"{verdict} the {budget:.0%} budget"
+
+
 def machine() -> dict:
     model = ""
     if Path("/proc/cpuinfo").exists():
@@ -512,7 +535,7 @@ def machine() -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="rounds for every workload")
     parser.add_argument(
         "--output",
@@ -594,6 +617,16 @@ def run_all(
     report["memory"] = memory(reference, scopes)
     cost = scopes_cost(report)
     if cost:
+        if scopes and scopes.before.folder and instructions.available():
+            print("instructions (callgrind) ...", file=sys.stderr, flush=True)
+            request = instructions.moons_request()
+            before = instructions.instructions_per_step(Path(scopes.before.folder.name), request)
+            now = instructions.instructions_per_step(REPOSITORY, request)
+            cost["instructions_per_eager_moons_step"] = {
+                "now": now,
+                "before": before,
+                "change": now / before - 1,
+            }
         report[BEFORE_SCOPES.replace(" ", "_")] = cost
     return report
 
@@ -629,15 +662,23 @@ def print_table(report: dict) -> None:
             ratio, in_process = (cost[f"{mode}_moons_step_ratio{k}"] for k in ("", "_in_process"))
             if ratio is None:
                 continue
+            budget = SCOPE_TIME_BUDGET if mode == "eager" else 0.0
             print(
                 f"  {mode} moons step: {ratio:.2f} x the engine {BEFORE_SCOPES}"
-                " (same-round median ratio)"
+                f" (same-round median ratio; {within(ratio - 1, budget)})"
             )
             if in_process is not None:
                 print(f"    (both {IN_A_WORKER}; the in-process {mode} row: {in_process:.2f} x)")
+        counted = cost.get("instructions_per_eager_moons_step")
+        if counted:
+            print(
+                f"  instructions per eager moons step (callgrind): {counted['now'] / 1e6:.1f} M vs"
+                f" {counted['before'] / 1e6:.1f} M ({counted['change']:+.1%};"
+                f" {within(counted['change'], SCOPE_TIME_BUDGET)})"
+            )
         for key, what in (("bytes_per_node", "built"), ("after_backward", "after backward")):
             row = cost[key]
             print(
                 f"  bytes per node, {what}: {row['now']:.0f} vs {row['before']:.0f}"
-                f" ({row['change']:+.1%})"
+                f" ({row['change']:+.1%}; {within(row['change'], SCOPE_MEMORY_BUDGET)})"
             )

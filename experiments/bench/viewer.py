@@ -14,7 +14,6 @@ Debian's ``chromium``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from experiments.bench.arguments import ArgumentParser
 from experiments.bench.suite import machine
 from experiments.views import moons_graph
 from toolkit.files import write_text_atomic
@@ -83,7 +83,7 @@ def measure(page_path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     G = moons_graph()

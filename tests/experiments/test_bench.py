@@ -81,3 +81,28 @@ def test_the_engine_before_scopes_runs_from_its_commit_with_the_same_numbers():
     assert workloads.same(eager, now, 0)
     assert workloads.same(replayed, now, 0)
     assert now["params"] != request["params"]
+
+
+@pytest.mark.parametrize(
+    "module", ["experiments.bench", "experiments.bench.curvature", "experiments.bench.graph_scale"]
+)
+def test_a_bench_usage_error_is_one_line(module):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--rounds", "two", "--no-such-option"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith("Error: ")
+
+
+def test_the_scope_budgets_are_said_plainly():
+    assert suite.within(0.084, suite.SCOPE_MEMORY_BUDGET) == "within the 10% budget"
+    assert suite.within(0.06, suite.SCOPE_TIME_BUDGET) == "OVER the 5% budget"
+    assert suite.within(-0.05, 0.0) == "unchanged within the noise (10%)"
+    assert suite.within(0.17, 0.0) == "changed by +17%"
