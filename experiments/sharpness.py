@@ -316,13 +316,30 @@ def _draw_reference(config: Config, reference: Results, folder: Path) -> list[Pa
     for (sharp_ax, loss_ax), lr in zip(axes, config.lrs):
         runs = [(run, trajectory) for run, trajectory in reference if run.lr == lr]
         counts = {name: 0 for name in OUTCOMES}
-        for _, trajectory in runs:
+        stuck: dict[float, list[int]] = {}  # the stalled seeds by final loss, to name them
+        for run, trajectory in runs:
             entry = run_summary(lr, trajectory, config.converged_below)
             counts[entry["outcome"]] += 1
             color = OUTCOME_COLORS[entry["outcome"]]
             steps = range(len(trajectory.losses))
             sharp_ax.plot(steps, _floored(trajectory.sharpness), color=color, lw=0.9, alpha=0.8)
             loss_ax.plot(steps, trajectory.losses, color=color, lw=0.9, alpha=0.8)
+            if entry["outcome"] == "stalled" and trajectory.losses[-1] > 0:
+                level = float(f"{trajectory.losses[-1]:.2g}")
+                stuck.setdefault(level, []).append(run.seed)
+        for rank, (level, seeds) in enumerate(sorted(stuck.items(), reverse=True)):
+            above = rank == 0  # the highest plateau's names above it, the others below
+            loss_ax.annotate(
+                ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, sorted(seeds))),
+                (0.6, level),
+                xycoords=("axes fraction", "data"),
+                xytext=(0, 2 if above else -2),
+                textcoords="offset points",
+                va="bottom" if above else "top",
+                ha="center",
+                fontsize=7,
+                color=OUTCOME_COLORS["stalled"],
+            )
         _threshold_line(sharp_ax, lr)
         sharp_ax.set_ylabel(f"lr {lr:g}\nsharpness")
         loss_ax.set_ylabel("loss")
