@@ -24,9 +24,22 @@ from dataclasses import dataclass
 import networkx as nx
 
 from micrograd.ops import OPS
+from toolkit.files import one_line
 from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph, strict_json
 
-__all__ = ["DuplicateGroup", "FanOut", "GraphAnalysis", "analyze", "format_analysis"]
+__all__ = [
+    "MAX_SHOWN_CHARS",
+    "DuplicateGroup",
+    "FanOut",
+    "GraphAnalysis",
+    "analyze",
+    "format_analysis",
+]
+
+MAX_SHOWN_CHARS = 60
+"""``format_analysis`` shows a label or a node id from a file in at most this many
+characters, control characters escaped (``toolkit.files.one_line``); ``to_dict`` keeps them
+whole."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +233,7 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         tail = " ".join(str(width) for width in widths[-5:])
         width_text = f"{head} ... {tail} ({len(widths)} levels)"
     rows = [
-        ("nodes", f"{report.nodes} ({_count(report.edges, 'edge')}, root {report.root})"),
+        ("nodes", f"{report.nodes} ({_count(report.edges, 'edge')}, root {_shown(report.root)})"),
         ("leaves", _counts(report.leaves_by_kind)),
         ("operations", _counts(report.ops_by_name)),
         ("depth", str(report.depth)),
@@ -241,7 +254,7 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         rows.append(
             (
                 "top fan-out" if i == 0 else "",
-                f"node {entry.node} ({_describe(entry.kind, entry.op, entry.label)}) feeds "
+                f"node {_shown(entry.node)} ({_describe(entry.kind, entry.op, entry.label)}) feeds "
                 f"{_count(entry.results, 'result')} through {_count(entry.edges, 'edge')}",
             )
         )
@@ -263,7 +276,7 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         )
         for group in report.largest_duplicate_groups:
             what = f"constant {group.data!r}" if group.kind == "constant" else group.op
-            shown = ", ".join(str(node) for node in group.nodes)
+            shown = ", ".join(_shown(node) for node in group.nodes)
             more = ", ..." if group.size > len(group.nodes) else ""
             rows.append(("", f"{what} x{group.size}: nodes {shown}{more}"))
     else:
@@ -277,7 +290,16 @@ def _counts(counts: dict[str, int]) -> str:
 
 def _describe(kind: str, op: str, label: str) -> str:
     what = op if kind == "operation" else kind
-    return f"{what} {label!r}" if label else what
+    return f"{what} '{_shown(label)}'" if label else what
+
+
+def _shown(text: object) -> str:
+    """A label or node id as the table shows it: escaped, at most ``MAX_SHOWN_CHARS`` long.
+
+    >>> _shown("x" * 100)[-5:], _shown("a\\nb")
+    ('xx...', 'a\\\\nb')
+    """
+    return one_line(str(text), MAX_SHOWN_CHARS)
 
 
 def _count(n: int, noun: str) -> str:

@@ -2,7 +2,7 @@
 
 Commands only parse, call the library and print. Every error is one line on stderr (see
 ``toolkit.cli_types.OneLineErrors``): exit code 2 for bad usage or bad input, 1 for a failure
-while running.
+while running, 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def main() -> None:
     """micrograd: a scalar autograd engine and research toolkit.
 
     Errors are one line on stderr: exit code 2 for bad usage or bad input, 1 for a failure
-    while running (MICROGRAD_DEBUG=1 shows the traceback of an unexpected error).
+    while running, 130 when interrupted (MICROGRAD_DEBUG=1 shows the traceback of an
+    unexpected error).
 
     \b
     Example:

@@ -6,7 +6,11 @@ exit code 2. On a terminal, stderr shows what a long command is doing."""
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -16,6 +20,7 @@ from micrograd.nn import MLP
 from toolkit.analysis import analyze, format_analysis
 from toolkit.cli_model import DATA_METAVAR
 from toolkit.cli_types import (
+    DATA_HINT,
     FORCE_HELP,
     AliasedOption,
     BadFile,
@@ -23,22 +28,30 @@ from toolkit.cli_types import (
     Progress,
     Seed,
     check_output,
+    data_errors,
     echo_json,
     format_from_suffix,
     input_file_errors,
+    one_line,
 )
 from toolkit.cli_view import load_graph_file, view_command
-from toolkit.datasets import load_dataset
+from toolkit.datasets import load_dataset, moons
 from toolkit.draw import DRAW_MAX_NODES, MAX_DRAW_NODES, draw, drawing_format
 from toolkit.fingerprint import graph_fingerprint
-from toolkit.graph import FORMATS, KINDS, save_graph, to_networkx
+from toolkit.graph import FORMATS, KINDS, MAX_GRAPH_NODES, save_graph, to_networkx
 from toolkit.graph_diff import diff_graphs, format_graph_diff
-from toolkit.model_io import ModelFormatError, load_model, training_loss
+from toolkit.model_io import ModelFormatError, architecture, load_model, training_loss
 from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
-from toolkit.training import loss_graph
+from toolkit.training import MEMORY_LIMIT, bytes_text, loss_graph, loss_graph_nodes
 
 GRAPH_FORMATS = {".json": "node-link", ".graphml": "graphml"}
 """The graph file format each file name suffix stands for."""
+
+EXPORT_BYTES_PER_NODE = {"node-link": 3_100, "graphml": 10_200}
+"""The peak memory of ``graph export`` per node of the graph, in bytes, by file format:
+building the graph, backward, NetworkX and the writer together (measured on loss graphs of
+65,000 to 650,000 nodes as the growth of the peak resident memory: 3,040 and 10,110 bytes a
+node), rounded up. An export estimated above ``toolkit.training.MEMORY_LIMIT`` is refused."""
 
 
 @click.group()
@@ -72,7 +85,8 @@ def graph() -> None:
     hidden_aliases=["--loss"],
     metavar=DATA_METAVAR,
     help="Export the loss graph over a data set: demo, moons or a CSV file. The loss is the "
-    "one MODEL_FILE records it was trained with (sum of squares for the demo MLP).",
+    "one MODEL_FILE records it was trained with (sum of squares for the demo MLP), and "
+    "moons the points it records (samples, noise, data seed; else the built-in set).",
 )
 @click.option(
     "--seed",
@@ -112,7 +126,11 @@ def export_command(
     input or over a data set, with every gradient filled in by backward. Over a data set
     the loss is the one MODEL_FILE records the model was trained with (sum of squares for
     `micrograd train`, max-margin plus L2 for the moons experiment; sum of squares for the
-    demo MLP), and the output line names it. The file's format follows its name: .json is
+    demo MLP), and the output line names it. Over moons the points are those MODEL_FILE
+    records (the moons experiment's samples, noise and data seed), else the built-in set,
+    and the output line says which. A graph of more nodes than the graph
+    readers accept, or whose export would take more than 1 GB, is refused before it is
+    built, with the estimate. The file's format follows its name: .json is
     node-link JSON, .graphml is GraphML. Inputs are labelled x.I (x.ROW.I over a data
     set); parameters by their names.
 
@@ -129,14 +147,16 @@ def export_command(
     check_output(output, force)
     file_format = format_from_suffix(output, file_format, GRAPH_FORMATS)
     with Progress() as progress:
-        model, whose, loss = _model(model_file, seed)
+        model, whose, loss, metadata = _model(model_file, seed)
         if input_values is not None:
-            root = _forward(model, input_values)
             what = f"forward graph of {whose} on ({','.join(map(repr, input_values))})"
+            _check_export_size(model, what, file_format)
+            root = _forward(model, input_values)
         else:
-            progress.status(f"building the loss graph of {whose} over {dataset}")
-            root = _loss(model, dataset, loss)
-            what = f"loss graph of {whose} over {dataset}; loss: {loss[2]}"
+            xs, ys, told = _data_set(model, dataset, loss, metadata, file_format, whose)
+            what = f"loss graph of {whose} over {dataset}{told}; loss: {loss[2]}"
+            progress.status(f"building the {what}")
+            root = loss_graph(model, xs, ys, loss[0], **loss[1])
         if not no_grads:
             progress.status("running backward")
             root.backward()
@@ -318,11 +338,14 @@ Loss = tuple[str, dict[str, float], str]
 """A loss by name (see ``micrograd.losses.LOSSES``), its settings, and how to name it."""
 
 
-def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str, Loss]:
-    """The model to export, how to name it in messages, and the loss it was trained with."""
+def _model(
+    model_file: str | None, seed: int | None
+) -> tuple[MLP, str, Loss, Mapping[str, Any] | None]:
+    """The model to export, how to name it in messages, the loss it was trained with, and
+    its file's metadata (``None`` for the demo MLP)."""
     if model_file is None:
         seed = 0 if seed is None else seed
-        return demo_model(seed), f"the demo MLP (seed {seed})", _SUM_OF_SQUARES
+        return demo_model(seed), f"the demo MLP (seed {seed})", _SUM_OF_SQUARES, None
     if seed is not None:
         raise click.UsageError("--seed applies only to the built-in demo MLP, not to MODEL_FILE")
     with input_file_errors(model_file, ModelFormatError):
@@ -333,10 +356,12 @@ def _model(model_file: str | None, seed: int | None) -> tuple[MLP, str, Loss]:
         raise BadFile(f"{model_file}: {error}") from None
     if recorded is None:
         name, settings = _SUM_OF_SQUARES[:2]
-        return loaded.model, model_file, (name, settings, f"{name} (the file records none)")
-    name, settings = recorded
-    told = ", ".join([name, *(f"{key} {value!r}" for key, value in settings.items())])
-    return loaded.model, model_file, (name, settings, f"{told}, as the file records")
+        loss = (name, settings, f"{name} (the file records none)")
+    else:
+        name, settings = recorded
+        told = ", ".join([name, *(f"{key} {value!r}" for key, value in settings.items())])
+        loss = (name, settings, f"{told}, as the file records")
+    return loaded.model, model_file, loss, loaded.metadata
 
 
 _SUM_OF_SQUARES: Loss = ("sum_of_squares", {}, "sum_of_squares")
@@ -358,25 +383,143 @@ def _forward(model: MLP, values: tuple[float, ...]) -> Value:
     return out
 
 
-def _loss(model: MLP, dataset: str, loss: Loss) -> Value:
-    hint = "'--data'"
-    try:
-        xs, ys = load_dataset(dataset)
-    except OSError as error:
-        raise BadFile(f"{dataset}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint=hint) from None
-    if len(xs[0]) != model.nin:
-        raise click.BadParameter(
-            f"{dataset} has {len(xs[0])} inputs per row but the model takes {model.nin}",
-            param_hint=hint,
-        )
+def _data_set(
+    model: MLP,
+    dataset: str,
+    loss: Loss,
+    metadata: Mapping[str, Any] | None,
+    file_format: str,
+    whose: str,
+) -> tuple[list[list[float]], list[float], str]:
+    """The rows and targets of ``--data`` for the loss graph of ``model``, and what to say
+    about them (the moons settings used, and where they come from). Its size is checked
+    before the graph is built and, for moons, before the points are drawn."""
     if model.nouts[-1] != 1:
         raise click.BadParameter(
             f"the model has {model.nouts[-1]} outputs; the loss needs one per row",
-            param_hint=hint,
+            param_hint=DATA_HINT,
         )
-    return loss_graph(model, xs, ys, loss[0], **loss[1])
+
+    def check_size(rows: int) -> None:
+        what = f"loss graph of {whose} over {rows:,} rows of {dataset}"
+        _check_export_size(model, what, file_format, rows=rows, loss=loss[0])
+
+    told = ""
+    if dataset == "moons":
+        settings, told = _moons_settings(metadata, whose)
+        check_size(settings["samples"])
+        xs, ys = moons(settings["samples"], noise=settings["noise"], seed=settings["data_seed"])
+    else:
+        with data_errors(dataset):
+            xs, ys = load_dataset(dataset)
+    if len(xs[0]) != model.nin:
+        raise click.BadParameter(
+            f"{dataset} has {len(xs[0])} inputs per row but the model takes {model.nin}",
+            param_hint=DATA_HINT,
+        )
+    check_size(len(xs))
+    return xs, ys, told
+
+
+_MOONS_DEFAULTS = {
+    setting: inspect.signature(moons).parameters[argument].default
+    for setting, argument in (("samples", "n_samples"), ("noise", "noise"), ("data_seed", "seed"))
+}
+"""The settings of the built-in moons data set (``--data moons``), by the names a model
+file records them under (``config.samples``, ``config.noise``, ``config.data_seed``)."""
+
+
+def _moons_settings(metadata: Mapping[str, Any] | None, whose: str) -> tuple[dict[str, Any], str]:
+    """The moons settings to build the loss over: those a model file's metadata records
+    (the moons experiment's ``config``), else the built-in set's (``micrograd train --data
+    moons`` records ``training.data``, and trains on the built-in set); and how to say
+    which, for the output line. A recorded setting out of range is a ``BadFile``.
+
+    >>> recorded = {"config": {"samples": 50, "noise": 0.3, "data_seed": 5}}
+    >>> settings, told = _moons_settings(recorded, "m.json")
+    >>> settings
+    {'samples': 50, 'noise': 0.3, 'data_seed': 5}
+    >>> told
+    ' (50 points, noise 0.3, data seed 5, as the file records)'
+    >>> _moons_settings({"training": {"data": "demo"}}, "m.json")[1]
+    ' (100 points, noise 0.1, data seed 0: the built-in set; the file records no moons settings)'
+    """
+    config = (metadata or {}).get("config")
+    config = config if isinstance(config, Mapping) else {}
+    recorded = {key: config[key] for key in _MOONS_DEFAULTS if key in config}
+    for key, value in recorded.items():
+        _check_moons_setting(key, value, whose)
+    settings = {**_MOONS_DEFAULTS, **recorded}
+    shown = (
+        f"{settings['samples']:,} points, noise {settings['noise']!r}, "
+        f"data seed {settings['data_seed']}"
+    )
+    training = (metadata or {}).get("training")
+    trained_on_moons = isinstance(training, Mapping) and training.get("data") == "moons"
+    if metadata is None:
+        source = ": the built-in set"
+    elif len(recorded) == len(_MOONS_DEFAULTS):
+        source = ", as the file records"
+    elif recorded:
+        missing = ", ".join(key for key in _MOONS_DEFAULTS if key not in recorded)
+        source = f"; the file records no {missing}: the built-in set's"
+    elif trained_on_moons:
+        source = ": the built-in set, as the file records"
+    else:
+        source = ": the built-in set; the file records no moons settings"
+    return settings, f" ({shown}{source})"
+
+
+def _check_moons_setting(key: str, value: Any, whose: str) -> None:
+    """Refuse a recorded moons setting that ``toolkit.datasets.moons`` cannot take."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    number = whole or isinstance(value, float)
+    allowed = {
+        "samples": (whole and value >= 2, "a whole number of at least 2"),
+        "noise": (number and math.isfinite(value) and value >= 0, "a finite number of at least 0"),
+        "data_seed": (whole and value >= 0, "a whole number of at least 0"),
+    }
+    fits, expected = allowed[key]
+    if not fits:
+        shown = one_line(json.dumps(value), 40)
+        raise BadFile(f"{whose}: metadata.config.{key}: expected {expected}, got {shown}")
+
+
+def _check_export_size(
+    model: MLP, what: str, file_format: str, *, rows: int = 1, loss: str | None = None
+) -> None:
+    """Refuse, before anything is built, a graph of ``model`` (its loss ``loss`` over
+    ``rows`` rows, or its forward graph) that the graph readers could not read back (more
+    than ``MAX_GRAPH_NODES`` nodes) or whose export would take more than ``MEMORY_LIMIT``
+    bytes (``EXPORT_BYTES_PER_NODE``); the one-line message gives the count, the estimate
+    and the limit, and how many rows would fit."""
+    shape = architecture(model)
+    count = (
+        shape["inputs"],
+        shape["layers"],
+        shape["activation"],
+        shape["output_activation"],
+    )
+    nodes = loss_graph_nodes(*count, rows=rows, loss=loss)
+    per_node = EXPORT_BYTES_PER_NODE[file_format]
+    memory = nodes * per_node
+    if nodes <= MAX_GRAPH_NODES and memory <= MEMORY_LIMIT:
+        return
+    message = f"the {what} would have {nodes:,} nodes"
+    if nodes > MAX_GRAPH_NODES:
+        message += f", more than the {MAX_GRAPH_NODES:,} the graph readers accept"
+    if memory > MEMORY_LIMIT:
+        message += (
+            f", and exporting it as {file_format} would take about {bytes_text(memory)}, "
+            f"more than the {bytes_text(MEMORY_LIMIT)} limit"
+        )
+    advice = "a smaller model"
+    if loss is not None:
+        per_row = loss_graph_nodes(*count, rows=2, loss=loss) - loss_graph_nodes(*count, loss=loss)
+        fixed = nodes - rows * per_row
+        fitting = (min(MAX_GRAPH_NODES, MEMORY_LIMIT // per_node) - fixed) // per_row
+        advice = f"at most {fitting:,} rows" if fitting >= 1 else advice
+    raise click.UsageError(f"{message}; use {advice}")
 
 
 graph.add_command(view_command)

@@ -17,6 +17,7 @@ import click
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.train import NonFiniteLossError
 from toolkit.cli_types import (
+    DATA_HINT,
     EAGER_HELP,
     FORCE_HELP,
     NUMPY_HELP,
@@ -30,12 +31,14 @@ from toolkit.cli_types import (
     Steps,
     check_output,
     check_suffix,
+    data_errors,
     echo_json,
     input_file_errors,
     number_text,
+    one_line,
     replay_options,
 )
-from toolkit.datasets import DataFormatError, load_dataset, read_csv_rows
+from toolkit.datasets import load_dataset, read_csv_rows
 from toolkit.model_io import (
     FORMAT,
     VERSION,
@@ -51,6 +54,10 @@ from toolkit.training import DEFAULT_BATCH_ROWS, FULL_BATCH_ROWS, TrainingTooLar
 __all__ = ["COMMANDS", "DATA_METAVAR", "DataSet"]
 
 DATA_METAVAR = "demo|moons|FILE"
+MAX_KEY_CHARS = 40
+"""``model show`` cuts a metadata key (a dotted path) to this many characters."""
+MAX_VALUE_CHARS = 80
+"""``model show`` cuts a metadata value to this many characters."""
 MODEL_FORMATS = {".json": "json"}
 """A model file is JSON, and its name says so."""
 
@@ -66,13 +73,23 @@ class DataSet(click.ParamType):
     def convert(self, value, param, ctx) -> tuple[str, list[list[float]], list[float]]:
         if isinstance(value, tuple):
             return value
-        try:
+        with data_errors(value):
             xs, ys = load_dataset(value)
-        except OSError as error:
-            self.fail(f"{value}: {error.strerror or error}", param, ctx)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
         return value, xs, ys
+
+
+class InputNumber(FiniteFloat):
+    """One number of a command's INPUTS (``predict model.json 2 3 -1``). The command takes
+    tokens that start with ``-`` as numbers, so a mistyped option (``--inpt``) is told as
+    the unknown option it is, not as a bad number."""
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, str) and value.startswith("-"):
+            try:
+                float(value)
+            except ValueError:
+                raise click.NoSuchOption(value, ctx=ctx) from None
+        return super().convert(value, param, ctx)
 
 
 class InputRow(click.ParamType):
@@ -223,7 +240,7 @@ def train_command(
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("model_file", type=_EXISTING_FILE)
-@click.argument("inputs", nargs=-1, type=FiniteFloat())
+@click.argument("inputs", nargs=-1, type=InputNumber())
 @click.option(
     "--input",
     "input_row",
@@ -319,6 +336,9 @@ def show(model_file: Path, as_json: bool) -> None:
     rows += [("architecture", _architecture_text(loaded.model))]
     rows += [("parameters", str(summary["parameters"]))]
     rows += [(key, _metadata_text(key, value)) for key, value in _flatten(loaded.metadata)]
+    # Text from the file is escaped and cut, so that it cannot rewrite the terminal or
+    # split a row (the JSON document keeps it whole).
+    rows = [(one_line(key, MAX_KEY_CHARS), one_line(text)) for key, text in rows]
     width = max(len(key) for key, _ in rows)
     for key, text in rows:
         click.echo(f"{key:<{width}}  {text}")
@@ -336,29 +356,41 @@ def _model_file_name(output: Path) -> None:
 
 
 def _load(path: Path) -> LoadedModel:
-    with input_file_errors(path, ModelFormatError):
-        return load_model(path)
+    """The model file at ``path``, or a one-line ``BadFile`` saying what is wrong with it,
+    or what it is instead (a graph file, JSON that names no format: an experiment's
+    summary, say)."""
+    try:
+        with input_file_errors(path, ModelFormatError):
+            return load_model(path)
+    except BadFile as error:
+        if str(error.message).endswith(": format: missing"):  # load_model's word for it
+            raise BadFile(
+                f"{path} is not a model file: it has no 'format' field "
+                f'(a model file\'s is "{FORMAT}")'
+            ) from None
+        raise
 
 
 def _data_rows(data: str, nin: int) -> list[list[float]]:
     """The input rows of ``--data``: a built-in data set's inputs, or a CSV file's rows of
-    ``nin`` numbers, optionally followed by a target."""
-    if data in ("demo", "moons"):
-        rows = load_dataset(data)[0]
-        if len(rows[0]) != nin:
-            raise click.BadParameter(
-                f"{data} has {len(rows[0])} inputs per row but the model takes {nin}",
-                param_hint="'--data'",
-            )
-        return rows
-    if os.path.isdir(data):
-        raise click.BadParameter(f"{data} is a folder, not a CSV file", param_hint="'--data'")
-    with input_file_errors(data, DataFormatError):
-        rows = read_csv_rows(data)
+    ``nin`` numbers, optionally followed by a target. Anything else is refused as
+    ``train --data`` refuses it."""
+    built_in = data in ("demo", "moons")
+    with data_errors(data):
+        if built_in or not os.path.isfile(data):
+            rows = load_dataset(data)[0]  # a built-in set, or the error saying what is wrong
+        else:
+            rows = read_csv_rows(data)
+    if built_in and len(rows[0]) != nin:
+        raise click.BadParameter(
+            f"{data} has {len(rows[0])} inputs per row but the model takes {nin}",
+            param_hint=DATA_HINT,
+        )
     if len(rows[0]) not in (nin, nin + 1):
-        raise BadFile(
+        raise click.BadParameter(
             f"{data}: rows have {len(rows[0])} columns; the model takes {nin} inputs"
-            " (optionally followed by a target)"
+            " (optionally followed by a target)",
+            param_hint=DATA_HINT,
         )
     return [row[:nin] for row in rows]
 
@@ -379,14 +411,27 @@ def _flatten(metadata: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]
 
 
 def _metadata_text(key: str, value: Any) -> str:
-    """A metadata value for ``model show``: a loss history as a sparkline, anything else as
-    JSON (cut at 80 characters)."""
-    numbers = key.rsplit(".", 1)[-1] == "loss_history" and isinstance(value, list) and value
-    if numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    """A metadata value for ``model show``: a loss history as a sparkline, a loss to six
+    significant digits, text as it is, anything else as JSON; cut at ``MAX_VALUE_CHARS``
+    characters, control characters escaped.
+
+    >>> _metadata_text("training.loss_history", [4.0, 2.0, 1.0])
+    '█▅▁  (3 values, 4 -> 1, log scale)'
+    >>> _metadata_text("final_loss", 0.012856366566275437), _metadata_text("note", "a\\x1bb")
+    ('0.0128564', 'a\\\\x1bb')
+    """
+    name = key.rsplit(".", 1)[-1]
+    numbers = name == "loss_history" and isinstance(value, list) and value
+    if numbers and all(_is_number(v) for v in value):
         scale = ", log scale" if all(v > 0 for v in value) else ""
         return (
             f"{sparkline(value)}  ({len(value)} value{'s' * (len(value) != 1)}, "
-            f"{value[0]:.6g} -> {value[-1]:.6g}{scale})"
+            f"{number_text(value[0])} -> {number_text(value[-1])}{scale})"
         )
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if (name == "loss" or name.endswith("_loss")) and _is_number(value):
+        return number_text(value)
+    return one_line(value if isinstance(value, str) else json.dumps(value), MAX_VALUE_CHARS)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

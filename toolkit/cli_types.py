@@ -7,7 +7,7 @@ The rules every ``micrograd`` command follows, in one place:
   shows the traceback of an unexpected one). Exit code 2 for bad usage or bad input (an
   option, a file that cannot be read or written), found before any long work starts; 1
   for a failure while running (a loss that stops being finite, a write that fails, an
-  unexpected error).
+  unexpected error); 130 for an interruption (Ctrl-C), as shells report SIGINT.
 - The same idea has the same option and type everywhere: ``--seed`` (``Seed``),
   ``--steps`` (``Steps``), ``--data``, ``--input``, ``-o/--output``, ``--force``.
 - Long work says what it is doing on stderr when that is a terminal (``Progress``), and
@@ -17,6 +17,7 @@ The rules every ``micrograd`` command follows, in one place:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import math
 import os
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -33,9 +35,11 @@ from toolkit.files import one_line
 from toolkit.graph import strict_json
 
 __all__ = [
+    "DATA_HINT",
     "DEBUG_VARIABLE",
     "EAGER_HELP",
     "FORCE_HELP",
+    "INTERRUPTED_EXIT_CODE",
     "MAX_LAYER_SIZE",
     "MAX_STEPS",
     "NUMPY_HELP",
@@ -48,12 +52,14 @@ __all__ = [
     "FiniteNumbers",
     "FinitePositiveFloat",
     "Group",
+    "Interrupted",
     "LayerSizes",
     "Progress",
     "Seed",
     "Steps",
     "check_output",
     "check_suffix",
+    "data_errors",
     "echo_json",
     "format_from_suffix",
     "input_file_errors",
@@ -72,6 +78,10 @@ MAX_STEPS = 1_000_000
 PROGRESS_BAR_AFTER = 100
 """On a terminal, runs of more steps than this show a step counter instead of a line per
 step (a pipe always gets every step's line)."""
+
+INTERRUPTED_EXIT_CODE = 130
+"""The exit code of a command interrupted by Ctrl-C: 128 plus the number of SIGINT, as
+shells report a process that SIGINT ended."""
 
 DEBUG_VARIABLE = "MICROGRAD_DEBUG"
 """Set this environment variable to 1 to see the traceback of an unexpected error."""
@@ -96,7 +106,9 @@ NUMPY_HELP = (
 
 
 def _fail(message: str, exit_code: int) -> NoReturn:
-    click.echo(f"Error: {one_line(message, MAX_MESSAGE)}", err=True)
+    # After Ctrl-C a terminal shows "^C" where the cursor was: the error line replaces it.
+    start = "\r\x1b[K" if exit_code == INTERRUPTED_EXIT_CODE and stderr_is_terminal() else ""
+    click.echo(f"{start}Error: {one_line(message, MAX_MESSAGE)}", err=True)
     sys.exit(exit_code)
 
 
@@ -110,13 +122,25 @@ def _unexpected(error: BaseException) -> str:
     )
 
 
+class Interrupted(click.ClickException):
+    """A command stopped by Ctrl-C (``KeyboardInterrupt``): ``Error: interrupted`` and exit
+    code ``INTERRUPTED_EXIT_CODE``, one line like every other error."""
+
+    exit_code = INTERRUPTED_EXIT_CODE
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+
 class OneLineErrors:
     """A click command or group whose errors are one line on stderr, click's own usage
     errors included: ``Error: Missing option '-o' / '--output'.`` with exit code 2, no
-    usage lines. A ``click.ClickException`` keeps its exit code (2 for bad usage or input,
-    1 for a failure while running); any other exception becomes one line and exit code 1,
-    unless the environment variable ``MICROGRAD_DEBUG`` is set, which lets it through with
-    its traceback."""
+    usage lines; an unknown option is told the visible options that come close, never a
+    hidden alias. A ``click.ClickException`` keeps its exit code (2 for bad usage or input,
+    1 for a failure while running); Ctrl-C is ``Error: interrupted`` with exit code 130
+    (``Interrupted``); any other exception becomes one line and exit code 1, unless the
+    environment variable ``MICROGRAD_DEBUG`` is set, which lets it through with its
+    traceback."""
 
     def main(
         self,
@@ -136,15 +160,40 @@ class OneLineErrors:
             # as --help shows it, not an error.
             click.echo(error.ctx.get_help() if error.ctx else error.format_message())
             sys.exit(0)
+        except click.NoSuchOption as error:
+            _fail(_without_hidden_suggestions(error).format_message(), error.exit_code)
         except click.ClickException as error:
             _fail(error.format_message(), error.exit_code)
-        except click.Abort:
-            _fail("interrupted", 1)
+        except click.Abort:  # Ctrl-C while click itself was busy (parsing, say)
+            _fail(Interrupted().format_message(), INTERRUPTED_EXIT_CODE)
         except Exception as error:  # the last line of defence: never a traceback
             if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
                 raise
             _fail(_unexpected(error), 1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Ctrl-C becomes a one-line error here, before click's own handling prints a blank
+        # line and turns it into click.Abort.
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+
+def _without_hidden_suggestions(error: click.NoSuchOption) -> click.NoSuchOption:
+    """``error`` suggesting only the options ``--help`` shows: click's parser suggests from
+    every spelling it knows, hidden aliases (``AliasedOption``) and hidden options included.
+    """
+    if error.ctx is None:
+        return error
+    shown: list[str] = []
+    for param in error.ctx.command.get_params(error.ctx):
+        if isinstance(param, click.Option) and not param.hidden:
+            hidden = getattr(param, "hidden_aliases", ())
+            shown += [o for o in (*param.opts, *param.secondary_opts) if o not in hidden]
+    close = difflib.get_close_matches(error.option_name, [o for o in shown if o[:2] == "--"])
+    return click.NoSuchOption(error.option_name, error.message, possibilities=close, ctx=error.ctx)
 
 
 class Command(OneLineErrors, click.Command):
@@ -183,6 +232,32 @@ def input_file_errors(
         raise BadFile(str(error)) from None
     except OSError as error:
         raise BadFile(f"{os.fspath(path)}: {error.strerror or error}") from None
+
+
+@contextlib.contextmanager
+def data_errors(name: str) -> Iterator[None]:
+    """Turn what can go wrong reading the data set ``name`` (``--data``) into the one-line
+    usage error every command gives for it, ``Invalid value for '--data': ...``: a file
+    that cannot be opened (``OSError``) or read as a data set (``ValueError``, such as
+    ``toolkit.datasets.DataFormatError``).
+
+    >>> with data_errors("points.csv"):
+    ...     open("points.csv")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: points.csv: No such file or directory
+    """
+    try:
+        yield
+    except OSError as error:
+        message = f"{name}: {error.strerror or error}"
+        raise click.BadParameter(message, param_hint=DATA_HINT) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=DATA_HINT) from None
+
+
+DATA_HINT = "'--data'"
+"""How an error about ``--data`` names the option."""
 
 
 # -- output files -------------------------------------------------------------------------
@@ -268,7 +343,9 @@ def check_suffix(path: str | os.PathLike[str], suffixes: Iterable[str], why: str
 
 class AliasedOption(click.Option):
     """An option that also answers to old spellings, ``hidden_aliases``, which work as
-    before but are left out of ``--help`` and of error messages.
+    before but are left out of ``--help``, of error messages and of the suggestions for a
+    mistyped option. Giving the option twice under two of its spellings (``-o a --out b``)
+    is refused rather than letting the last one win unseen.
 
     >>> @click.command()
     ... @click.option("-o", "--output", "--out", "out", cls=AliasedOption,
@@ -279,14 +356,22 @@ class AliasedOption(click.Option):
     'here\\n'
     >>> CliRunner().invoke(command, ["--help"]).output.splitlines()[3]
     '  -o, --output TEXT'
+    >>> CliRunner().invoke(command, ["--out", "a", "-o", "b"]).output.splitlines()[-1]
+    'Error: -o and --out are one option (-o / --output): give it once'
     """
 
     def __init__(self, *args: Any, hidden_aliases: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hidden_aliases = tuple(hidden_aliases)
+        if self.secondary_opts:
+            raise TypeError("an AliasedOption has no secondary (off) spellings")
 
     def _shown(self) -> list[str]:
         return [opt for opt in self.opts if opt not in self.hidden_aliases]
+
+    def _given_as(self, spelling: str) -> str:
+        """Where the parser keeps a value given under ``spelling``."""
+        return f"{self.name} as {spelling}"
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         opts, self.opts = self.opts, self._shown()
@@ -297,6 +382,29 @@ class AliasedOption(click.Option):
 
     def get_error_hint(self, ctx: click.Context | None) -> str:
         return " / ".join(f"'{opt}'" for opt in self._shown())
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        # Each spelling is an option of the parser's own, keeping its value apart, so that
+        # consume_value sees which spellings were given.
+        opts, name = self.opts, self.name
+        given_as = [self._given_as(spelling) for spelling in opts]
+        try:
+            for spelling, dest in zip(opts, given_as):
+                self.opts, self.name = [spelling], dest
+                super().add_to_parser(parser, ctx)
+        finally:
+            self.opts, self.name = opts, name
+
+    def consume_value(self, ctx: click.Context, opts: Mapping[str, Any]) -> tuple[Any, Any]:
+        given = [spelling for spelling in self.opts if self._given_as(spelling) in opts]
+        if len(given) > 1:
+            raise click.UsageError(
+                f"{' and '.join(given)} are one option ({' / '.join(self._shown())}): give it once",
+                ctx,
+            )
+        if given:
+            opts = {**opts, str(self.name): opts[self._given_as(given[0])]}
+        return super().consume_value(ctx, opts)
 
 
 def replay_options(eager: bool, numpy: bool) -> dict[str, bool | str]:
@@ -426,7 +534,7 @@ class FiniteNumbers(click.ParamType):
             except ValueError:
                 self.fail(f"{part.strip()!r} is not a number", param, ctx)
             if not math.isfinite(number):
-                self.fail(f"{part.strip()!r} is not a finite number", param, ctx)
+                self.fail(f"{part.strip()!r} must be {FiniteFloat.requirement}", param, ctx)
             numbers.append(number)
         return tuple(numbers)
 
@@ -440,8 +548,14 @@ def number_text(x: float) -> str:
 
     >>> number_text(7.729795123), number_text(1.5e120), number_text(0.0001234567)
     ('7.7298', '1.5e+120', '0.000123457')
+    >>> number_text(-(10**400) // 3)  # a whole number beyond the float range, as JSON may hold
+    '-3.33333e+399'
     """
-    return f"{x:.6g}"
+    try:
+        return f"{x:.6g}"
+    except OverflowError:
+        mantissa, exponent = f"{Decimal(x):.6g}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
 def stdout_is_terminal() -> bool:

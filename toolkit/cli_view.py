@@ -69,7 +69,7 @@ def view_command(graph_file: str, output: str, force: bool) -> None:
       micrograd graph export --data demo -o loss.json
       micrograd graph view loss.json -o loss.html
     """
-    check_suffix(output, PAGE_FORMATS, "the viewer is an HTML page, so its name must end in .html")
+    check_suffix(output, PAGE_FORMATS, "the viewer is an HTML page: its name ends in .html or .htm")
     check_output(output, force)
     with Progress() as progress:
         G = load_graph_file(graph_file, progress)

@@ -20,6 +20,7 @@ Drawing(kind='graph', description='all 5 nodes')
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -54,6 +56,7 @@ __all__ = [
     "MAX_SIDE",
     "Drawing",
     "draw",
+    "drawable",
     "drawing_format",
 ]
 
@@ -141,9 +144,14 @@ def draw(
     picture = _collapsed_picture(structure, max_nodes, level, expand)
     nodes = len(structure.attributes)
     if picture is not None:
+        deepest = (
+            f" (the deepest of its scopes; level {level} was asked for)"
+            if level is not None and level > picture.level
+            else ""
+        )
         description = (
-            f"{nodes:,} nodes collapsed by scope at level {picture.level}{_expanded(picture)}: "
-            + ", ".join(_elements_shown(picture))
+            f"{nodes:,} nodes collapsed by scope at level {picture.level}{deepest}"
+            f"{_expanded(picture)}: " + ", ".join(_elements_shown(picture))
         )
         figure, drawn = _collapsed_figure(structure, picture), Drawing("collapsed", description)
     elif nodes <= max_nodes:
@@ -228,7 +236,8 @@ def _graph_figure(structure: GraphStructure) -> Figure:
         _draw_operand_arrows(axes, structure, positions, boxes, result, operands)
     figure.suptitle(
         f"Computation graph (root: {_name(structure.attributes[structure.root])}): "
-        f"{len(positions)} nodes, {len(levels) - 1} levels deep (leaves left, root right)",
+        f"{len(positions)} nodes, {_plural(len(levels) - 1, 'level')} deep "
+        "(leaves left, root right)",
         fontsize=11,
         **_PLAIN,
     )
@@ -383,7 +392,50 @@ def _draw_operand_arrows(axes, structure, positions, boxes, result, operands) ->
 
 
 def _shorten(text: str, limit: int = 22) -> str:
+    """``text`` as drawn: every character the font can draw (``drawable``), cut to its last
+    ``limit`` characters (a scope or a parameter's name says the most at its end).
+
+    >>> _shorten("layers.0.neurons.1.w.2", 12), _shorten("a\\x1bb")
+    ('...ons.1.w.2', 'a\\\\x1bb')
+    """
+    text = drawable(text)
     return text if len(text) <= limit else "..." + text[-(limit - 3) :]
+
+
+def drawable(text: str) -> str:
+    """``text`` with each character that a drawing cannot show written as its Python
+    escape: control and other unprintable characters (an escape, a newline, a lone
+    surrogate) and characters the font has no glyph for (CJK in DejaVu Sans, say), so that
+    every label is drawn as the plain text it holds, and Matplotlib has nothing to warn
+    about.
+
+    >>> drawable("x.0"), drawable("a\\nb\\x1b[31m"), drawable("\\ud800")
+    ('x.0', 'a\\\\nb\\\\x1b[31m', '\\\\ud800')
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    glyphs = _glyphs()
+    return "".join(
+        c
+        if c.isprintable() and ord(c) in glyphs
+        else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for c in text
+    )
+
+
+def _glyphs() -> frozenset[int]:
+    """The characters both the regular and the bold font of drawings have glyphs for."""
+    paths = tuple(
+        font_manager.findfont(font_manager.FontProperties(weight=weight))
+        for weight in ("normal", "bold")
+    )
+    return _charmap(paths)
+
+
+@functools.lru_cache(maxsize=8)
+def _charmap(paths: tuple[str, ...]) -> frozenset[int]:
+    maps = [set(font_manager.get_font(path).get_charmap()) for path in paths]
+    return frozenset(set.intersection(*maps))
 
 
 def _name(attributes: dict) -> str:
@@ -834,7 +886,8 @@ def _overlaps(rect, others) -> bool:
 
 
 def _expanded(picture: Collapsed) -> str:
-    return f", {', '.join(picture.expanded)} expanded" if picture.expanded else ""
+    names = ", ".join(_shorten(name, 60) for name in picture.expanded)
+    return f", {names} expanded" if names else ""
 
 
 def _elements_shown(picture: Collapsed) -> list[str]:

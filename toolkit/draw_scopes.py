@@ -130,8 +130,9 @@ def collapse(structure: GraphStructure, level: int, expand: Iterable[str] = ()) 
     own nodes one by one; a scope holding nothing but one child scope opens that child too
     (``layers.0`` opens into its neurons, not into one box ``layers.0.neurons``). The scopes
     around an expanded one open as far as needed to show it. Nodes outside every scope are
-    always single nodes. Raises ``ValueError`` for a level below 1 or a scope that is not in
-    the graph.
+    always single nodes. A level deeper than every scope draws what the deepest scopes'
+    level draws, and the picture says that level. Raises ``ValueError`` for a level below 1
+    or a scope that is not in the graph.
 
     >>> from micrograd.demo import demo_loss, demo_model
     >>> from toolkit.graph import check_graph, to_networkx
@@ -144,6 +145,8 @@ def collapse(structure: GraphStructure, level: int, expand: Iterable[str] = ()) 
     >>> picture = collapse(structure, level=2, expand=["layers.2"])  # one neuron: its nodes
     >>> list(picture.boxes), len(picture.singles)
     (['data', 'layers.0', 'layers.1', 'loss'], 41)
+    >>> collapse(structure, level=9).level  # the deepest scopes, layers.I.neurons.J
+    4
     >>> collapse(structure, level=1, expand=["layers.7"])
     Traceback (most recent call last):
     ...
@@ -153,6 +156,9 @@ def collapse(structure: GraphStructure, level: int, expand: Iterable[str] = ()) 
         raise ValueError(f"the level of a collapsed drawing must be 1 or more, got {level}")
     attributes = structure.attributes
     sizes = scope_sizes(node_attributes["scope"] for node_attributes in attributes.values())
+    deepest = max(map(depth, sizes), default=0)
+    if deepest:
+        level = min(level, deepest)
     expanded = tuple(dict.fromkeys(expand))
     for name in expanded:
         if not name or name not in sizes:

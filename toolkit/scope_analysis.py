@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from micrograd.ops import OPS
+from toolkit.files import one_line
 from toolkit.fingerprint import DIGEST_SIZE, WL_ITERATIONS, subgraph_fingerprint
 from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph
 from toolkit.scopes import ancestors, at_level, depth, nodes_by_scope
@@ -386,17 +387,24 @@ def format_scope_analysis(report: ScopeAnalysis, *, max_members: int = 8) -> str
     return "\n".join(line.rstrip() for line in lines)
 
 
+SHOWN_SCOPE = 120
+"""Characters of a scope name a table shows; JSON keeps the whole name."""
+
+
 def printable_scope(scope: str) -> str:
-    """``scope`` as shown to a person: ``(no scope)`` for ``""``, and any control or other
+    """``scope`` as shown to a person: ``(no scope)`` for ``""``, any control or other
     unprintable character escaped, so that a name read from a file cannot rewrite the
-    terminal.
+    terminal, and a name longer than ``SHOWN_SCOPE`` characters cut
+    (``toolkit.files.one_line``).
 
     >>> printable_scope(""), printable_scope("layers.1"), printable_scope("a\x1b[2J")
     ('(no scope)', 'layers.1', 'a\\\\x1b[2J')
+    >>> len(printable_scope("s." * 500))
+    120
     """
     if not scope:
         return "(no scope)"
-    return scope if scope.isprintable() else scope.encode("unicode_escape").decode("ascii")
+    return one_line(scope, SHOWN_SCOPE)
 
 
 def _runs(scopes: list[str]) -> list[str]:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 
 __all__ = ["sparkline"]
@@ -25,8 +26,13 @@ def sparkline(values: Sequence[float], width: int = 40) -> str:
     ('█▁▅', '▁▁▁▁▁▁▁▁▁▁')
     >>> sparkline([1e308, -1e308, 0.0])  # the span of finite values may exceed the float range
     '█▁▅'
+    >>> sparkline([10**400, 1]), sparkline([-(10**400), 0, 1])  # whole numbers of any size
+    ('█▁', '▁██')
     """
-    points = [math.log(v) for v in values] if all(v > 0 for v in values) else list(values)
+    if all(v > 0 for v in values):
+        points = [math.log(v) for v in values]  # exact for a whole number of any size
+    else:
+        points = [_float(v) for v in values]
     if len(points) > width:
         points = [
             math.fsum(p / len(stretch) for p in stretch)
@@ -39,3 +45,16 @@ def sparkline(values: Sequence[float], width: int = 40) -> str:
     low, high = min(points, default=0.0) / 2, max(points, default=0.0) / 2
     span = (high - low) or 1.0
     return "".join(_BARS[round((p / 2 - low) / span * (len(_BARS) - 1))] for p in points)
+
+
+def _float(value: float) -> float:
+    """``value`` as a float; a whole number beyond the float range as the largest float of
+    its sign, where its bar is drawn.
+
+    >>> _float(3), _float(-(10**400))
+    (3.0, -1.7976931348623157e+308)
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return sys.float_info.max if value > 0 else -sys.float_info.max

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from micrograd.engine import Value, scope, topological_order
-from micrograd.losses import criterion, dataset_loss, sum_of_squares
+from micrograd.losses import LOSSES, criterion, dataset_loss, sum_of_squares
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.tape import check_backend, replay_bytes
 from micrograd.train import (
@@ -43,6 +43,7 @@ __all__ = [
     "MEMORY_LIMIT",
     "TrainingPlan",
     "TrainingTooLarge",
+    "bytes_text",
     "fit",
     "loss_graph",
     "loss_graph_nodes",
@@ -99,32 +100,55 @@ class TrainingPlan:
         return self.batch_size == self.rows
 
 
+_LOSS_NODES: dict[str | None, tuple[int, int, int]] = {
+    None: (0, 0, 0),
+    # per row: the target, the difference, the exponent 2, the square, the sum's addition;
+    # once: the 0 the sum starts from
+    "sum_of_squares": (5, 1, 0),
+    # per row: the target, its product with the score, the 1, the difference, the relu, the
+    # sum's addition; once: the 0 the sum starts from, the count and the quotient
+    "max_margin": (6, 3, 0),
+    # max_margin, and alpha * sum(p * p): per parameter a square and an addition; once the
+    # 0 the sum starts from, alpha, the product and the addition of the two terms
+    "max_margin_l2": (6, 7, 2),
+}
+"""The nodes each loss of ``micrograd.losses.LOSSES`` adds to a model's graph: ``(per row,
+once, per parameter)``; ``None`` for no loss (a model's output on one row)."""
+
+
 def loss_graph_nodes(
     nin: int,
     layers: Sequence[int],
     activation: str = "tanh",
     output_activation: str | None = None,
     rows: int = 1,
+    loss: str | None = "sum_of_squares",
 ) -> int:
-    """The number of nodes of the sum-of-squares loss graph of ``MLP(nin, layers, ...)``
-    over ``rows`` rows, as ``dataset_loss`` builds it, counted from the architecture
-    without building anything. Per row: the ``nin`` inputs; per neuron of ``k`` inputs
-    ``k`` products and ``k`` sums (``weighted_sum``) and its activation (none for
-    ``linear``); the target, the difference, the exponent 2, the square and the sum of the
-    loss. Once: the parameters, and the 0 that the loss's sum starts from.
+    """The number of nodes of the graph of the loss ``loss`` (a name in
+    ``micrograd.losses.LOSSES``) of ``MLP(nin, layers, ...)`` over ``rows`` rows, as
+    ``loss_graph`` builds it, counted from the architecture without building anything.
+    ``loss=None`` counts the model's own graph on ``rows`` rows, its outputs the roots (a
+    forward graph). Per row: the ``nin`` inputs, and per neuron of ``k`` inputs ``k``
+    products and ``k`` sums (``weighted_sum``) and its activation (none for ``linear``);
+    once: the parameters; and what the loss adds (``_LOSS_NODES``).
 
     >>> loss_graph_nodes(3, [4, 4, 1], rows=4)      # the reference run's graph
     366
+    >>> loss_graph_nodes(2, [16, 16, 1], "relu", "linear", rows=100, loss="max_margin_l2")
+    65818
     """
+    if loss not in _LOSS_NODES:
+        raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
     output_activation = activation if output_activation is None else output_activation
     activations = [activation] * (len(layers) - 1) + [output_activation]
     fan_ins = [nin, *layers[:-1]]
-    per_row = nin + 5
+    per_row, once, per_parameter = _LOSS_NODES[loss]
+    per_row += nin
     parameters = 0
     for size, fan_in, name in zip(layers, fan_ins, activations):
         per_row += size * (2 * fan_in + (ACTIVATIONS[name] is not None))
         parameters += size * (fan_in + 1)
-    return rows * per_row + parameters + 1
+    return rows * per_row + parameters * (1 + per_parameter) + once
 
 
 def plan_training(
@@ -189,12 +213,12 @@ def plan_training(
             same = "bit for bit" if backend == "python" else "up to rounding"
             note = (
                 f"compiling the graph of a step, {nodes:,} nodes, would take about "
-                f"{_bytes_text(tape)}, more than the {_bytes_text(memory_limit)} limit: "
+                f"{bytes_text(tape)}, more than the {bytes_text(memory_limit)} limit: "
                 f"training eagerly instead (the same numbers {same}, more time a step)"
             )
             numpy = model_bytes + replay_bytes(nodes, "numpy")
             if backend == "python" and numpy <= memory_limit:
-                note += f"; the NumPy tape (--numpy) fits, about {_bytes_text(numpy)}"
+                note += f"; the NumPy tape (--numpy) fits, about {bytes_text(numpy)}"
             notes.append(note)
     return TrainingPlan(rows, batch, parameters, nodes, replay, memory, tuple(notes))
 
@@ -223,13 +247,13 @@ def _too_large(
     shape = " -> ".join(map(str, [nin, *layers]))
     rows = f"{batch:,} row" + ("s" if batch != 1 else "")
     message = (
-        f"a step of MLP({shape}) on {rows} would take about {_bytes_text(eager(batch))} "
+        f"a step of MLP({shape}) on {rows} would take about {bytes_text(eager(batch))} "
         f"even on the eager engine ({parameters:,} parameters, a graph of {nodes:,} nodes), "
-        f"more than the {_bytes_text(memory_limit)} limit; "
+        f"more than the {bytes_text(memory_limit)} limit; "
     )
     if largest:
         fits = f"batches of up to {largest:,} rows fit" if largest > 1 else "a batch of 1 row fits"
-        message += f"{fits}, taking about {_bytes_text(eager(largest))}"
+        message += f"{fits}, taking about {bytes_text(eager(largest))}"
     else:
         message += "not even one row fits: use fewer or smaller layers"
     return TrainingTooLarge(message, eager(batch), largest)
@@ -243,10 +267,10 @@ def _eager_bytes(parameters: int, nodes: int) -> int:
     return parameters * BYTES_PER_PARAMETER + (nodes - parameters) * EAGER_BYTES_PER_NODE
 
 
-def _bytes_text(size: int) -> str:
+def bytes_text(size: int) -> str:
     """``size`` bytes for a person: ``288 MB``, ``2.88 GB``.
 
-    >>> _bytes_text(288_152_000), _bytes_text(2_880_152_000)
+    >>> bytes_text(288_152_000), bytes_text(2_880_152_000)
     ('288 MB', '2.88 GB')
     """
     return f"{size / 1e9:.2f} GB" if size >= 999_500_000 else f"{size / 1e6:.0f} MB"

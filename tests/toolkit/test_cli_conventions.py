@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -226,7 +227,7 @@ def test_graph_export_writes_the_format_its_file_name_says(tmp_path):
             ["graph", "export", "--input", "2,3,-1", "--format", "graphml", "-o", "loss.json"],
             "--format graphml contradicts the file name loss.json (.json is node-link)",
         ),
-        (["graph", "view", "g.json", "-o", "g.json.out"], "its name must end in .html"),
+        (["graph", "view", "g.json", "-o", "g.json.out"], "its name ends in .html or .htm"),
         (["train", "-o", "model.txt"], "a model file is JSON, so its name must end in .json"),
     ],
 )
@@ -251,8 +252,9 @@ def test_export_builds_the_loss_the_model_file_records(tmp_path):
     result = invoke("graph", "export", path, "--data", "moons", "-o", graph)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"wrote {graph}: 65,818 nodes, 126,854 edges (loss graph of {path} over moons; "
-        "loss: max_margin_l2, alpha 0.0001, as the file records)\n"
+        f"wrote {graph}: 65,818 nodes, 126,854 edges (loss graph of {path} over moons "
+        "(100 points, noise 0.1, data seed 0: the built-in set; the file records no moons "
+        "settings); loss: max_margin_l2, alpha 0.0001, as the file records)\n"
     )
     expected = objective(model, *moons(), 1e-4)
     assert from_networkx(load_graph(graph)).data == expected.data
@@ -348,7 +350,7 @@ def test_csv_files_as_spreadsheets_write_them_are_read(tmp_path, name, content):
     [
         (
             "x;y\n1,5;2,5\n",
-            "line 2, column 1: expected a number, got '1,5' (fields separated by ';')",
+            "line 2, column 1: expected a number, got '1,5' (fields separated by ';'",
         ),
         ('{"format": "micrograd-model"}', "is a JSON file, not a CSV file of numbers"),
     ],
@@ -435,3 +437,96 @@ def test_a_group_called_with_no_command_prints_its_help(group):
     assert result.exit_code == 0
     assert result.output.startswith(f"Usage: micrograd {' '.join(group)}".rstrip() + " [OPTIONS]")
     assert "\\n" not in result.output and "Commands:" in result.output
+
+
+# -- interruption, option names ------------------------------------------------------------
+
+
+def test_an_interruption_is_one_line_with_the_exit_code_of_sigint(monkeypatch, graph_file):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("toolkit.cli_graph.analyze", interrupted)
+    result = invoke("graph", "analyze", graph_file)
+    assert result.exit_code == 130
+    assert result.stdout == ""
+    assert result.stderr == "Error: interrupted\n"
+
+
+def test_ctrl_c_in_a_real_process_prints_one_line_and_exits_130():
+    script = [sys.executable, "-c", "from toolkit.cli import main; main()"]
+    process = subprocess.Popen(
+        [*script, "demo", "--steps", "1000000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("step   0  loss ")  # training has started
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "Error: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["graph", "export", "--los", "demo"], "Error: No such option '--los'.\n"),
+        (["experiment", "moons", "--bogus"], "Error: No such option '--bogus'.\n"),
+        (
+            ["experiment", "moons", "--outpt", "x"],
+            "Error: No such option '--outpt'. Did you mean '--output'?\n",
+        ),
+        (
+            ["graph", "export", "--inpt", "1,2,3"],
+            "Error: No such option '--inpt'. Did you mean '--input'?\n",
+        ),
+    ],
+)
+def test_a_mistyped_option_is_told_only_the_visible_names(tmp_path, monkeypatch, args, expected):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stderr == expected
+
+
+def test_an_experiment_script_suggests_only_visible_names_too():
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.moons", "--bogus"],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
+    assert (result.returncode, result.stderr) == (2, "Error: No such option '--bogus'.\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["graph", "export", "--loss", "moons", "--data", "demo", "-o", "g.json"],
+            "--data and --loss are one option (--data): give it once",
+        ),
+        (
+            ["experiment", "moons", "--out", "a", "--output", "b"],
+            "--output and --out are one option (-o / --output): give it once",
+        ),
+        (
+            ["experiment", "moons", "-o", "a", "--output", "b"],
+            "-o and --output are one option (-o / --output): give it once",
+        ),
+    ],
+)
+def test_one_option_under_two_spellings_is_refused(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(invoke(*args), message)
+    assert os.listdir(tmp_path) == []
+
+
+def test_drawing_deeper_than_the_scopes_says_the_level_drawn(tmp_path, graph_file):
+    result = invoke("graph", "draw", graph_file, "-o", tmp_path / "g.png", "--level", 9)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"wrote {tmp_path / 'g.png'}: 366 nodes collapsed by scope at level 4 (the deepest of "
+        "its scopes; level 9 was asked for): 11 boxes, 25 arrows\n"
+    )

@@ -270,3 +270,11 @@ def test_labels_and_scopes_with_dollar_signs_are_drawn_as_plain_text(tmp_path):
     assert drawn == "collapsed" and r">$\foo$<" in svg and "price$ expanded" in svg
     assert draw(G, tmp_path / "g.png", level=1).kind == "collapsed"
     assert_a_real_picture(tmp_path / "g.png")
+
+
+def test_a_level_deeper_than_every_scope_collapses_at_the_deepest_one():
+    structure = check_graph(to_networkx(demo_loss(demo_model(0))))
+    deepest = collapse(structure, level=4)
+    asked = collapse(structure, level=9)
+    assert asked.level == 4
+    assert list(asked.boxes) == list(deepest.boxes) and asked.arrows == deepest.arrows

@@ -152,3 +152,25 @@ def test_a_long_chain_is_analysed_level_by_level_without_recursion():
     assert report.level_widths[:3] == [2, 1, 1] and len(report.level_widths) == 60_001
     assert report.top_fan_out[0].label == "w" and report.top_fan_out[0].results == 30_000
     assert report.duplicate_groups == 0
+
+
+def test_the_table_shortens_and_escapes_a_long_label_and_the_json_keeps_it(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    from toolkit.graph import save_graph
+
+    label = "L" * 200_000 + "\x1b[2J"
+    x = Value(2.0, label=label)
+    report = analysis_of(x * x + 1)
+    table = format_analysis(report)
+    assert max(map(len, table.splitlines())) < 160
+    assert "LLL...'" in table and "\x1b" not in table
+    assert report.to_dict()["top_fan_out"][0]["label"] == label
+    graph = tmp_path / "g.json"
+    save_graph(to_networkx(Value(2.0, label="L" * 200_000) * 3), graph)
+    shown = CliRunner().invoke(main, ["graph", "analyze", str(graph)])
+    assert shown.exit_code == 0, shown.output
+    assert max(map(len, shown.stdout.splitlines())) < 160
+    as_json = CliRunner().invoke(main, ["graph", "analyze", str(graph), "--json"])
+    assert json.loads(as_json.stdout)["top_fan_out"][0]["label"] == "L" * 200_000

@@ -264,11 +264,130 @@ def test_graph_commands_run_as_a_real_process(tmp_path):
     assert len(failed.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("bad", ["1,2,nan", "1,2,1e999", "1,x,3"])
-def test_export_refuses_an_input_that_is_not_finite_numbers(tmp_path, bad):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("1,2,nan", "'nan' must be a finite number"),
+        ("1,2,1e999", "'1e999' must be a finite number"),
+        ("1,x,3", "'x' is not a number"),
+    ],
+)
+def test_export_refuses_an_input_that_is_not_finite_numbers(tmp_path, bad, message):
     result = CliRunner().invoke(
         main, ["graph", "export", "--input", bad, "-o", str(tmp_path / "g.json")]
     )
     assert result.exit_code == 2
-    assert "is not a" in result.output
+    assert f"Error: Invalid value for '--input': {message}\n" == result.output
     assert not (tmp_path / "g.json").exists()
+
+
+# -- the data a model was trained on, and graphs too large to export -----------------------
+
+
+def moons_model_file(tmp_path, config):
+    from toolkit.model_io import save_model
+
+    path = tmp_path / "moons.json"
+    model = MLP(2, [4, 1], activation="relu", output_activation="linear", seed=0)
+    loss = "mean(relu(1 - y * score)) + alpha * sum(p * p)"
+    save_model(model, path, metadata={"config": {"loss": loss, "alpha": 1e-4, **config}})
+    return path, model
+
+
+def test_export_over_moons_uses_the_data_settings_the_model_file_records(tmp_path):
+    from toolkit.datasets import moons
+    from toolkit.training import loss_graph
+
+    path, model = moons_model_file(tmp_path, {"samples": 50, "noise": 0.3, "data_seed": 5})
+    graph, result = export(tmp_path, path, "--data", "moons")
+    assert "over moons (50 points, noise 0.3, data seed 5, as the file records)" in result.output
+    expected = loss_graph(model, *moons(50, noise=0.3, seed=5), "max_margin_l2", alpha=1e-4)
+    rebuilt = from_networkx(load_graph(graph))
+    assert bits(rebuilt.data) == bits(expected.data)
+    assert len(topological_order(rebuilt)) == len(topological_order(expected))
+
+
+def test_export_over_moons_says_which_settings_the_file_does_not_record(tmp_path):
+    path, _ = moons_model_file(tmp_path, {"samples": 50})
+    _, result = export(tmp_path, path, "--data", "moons")
+    assert (
+        "over moons (50 points, noise 0.1, data seed 0; the file records no noise, data_seed: "
+        "the built-in set's)" in result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"samples": 1}, "metadata.config.samples: expected a whole number of at least 2, got 1"),
+        ({"noise": "x"}, 'metadata.config.noise: expected a finite number of at least 0, got "x"'),
+        (
+            {"data_seed": -1},
+            "metadata.config.data_seed: expected a whole number of at least 0, got -1",
+        ),
+    ],
+)
+def test_export_refuses_moons_settings_it_cannot_use(tmp_path, config, message):
+    path, _ = moons_model_file(tmp_path, config)
+    result = invoke("graph", "export", path, "--data", "moons", "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.output == f"Error: {path}: {message}\n"
+
+
+@pytest.fixture
+def nothing_is_built(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the graph was built")
+
+    monkeypatch.setattr("toolkit.cli_graph.loss_graph", refuse)
+    monkeypatch.setattr("toolkit.cli_graph.moons", refuse)
+
+
+def test_export_refuses_a_graph_the_readers_could_not_read_back_before_building_it(
+    tmp_path, nothing_is_built
+):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0,0,0,0\n" * 18_600)
+    result = invoke("graph", "export", "--data", rows, "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: the loss graph of the demo MLP (seed 0) over 18,600 rows of {rows} would have "
+        "1,506,642 nodes, more than the 1,500,000 the graph readers accept, and exporting it "
+        "as node-link would take about 4.67 GB, more than the 1.00 GB limit; use at most 3,981 "
+        "rows\n"
+    )
+    assert not (tmp_path / "g.json").exists()
+
+
+def test_export_refuses_a_graph_whose_export_would_not_fit_in_memory(tmp_path, nothing_is_built):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0,0,0,0\n" * 2_000)
+    result = invoke("graph", "export", "--data", rows, "-o", tmp_path / "g.graphml")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: the loss graph of the demo MLP (seed 0) over 2,000 rows of {rows} would have "
+        "162,042 nodes, and exporting it as graphml would take about 1.65 GB, more than the "
+        "1.00 GB limit; use at most 1,209 rows\n"
+    )
+
+
+def test_export_refuses_moons_settings_too_large_before_drawing_the_points(
+    tmp_path, nothing_is_built
+):
+    path, _ = moons_model_file(tmp_path, {"samples": 10**9, "noise": 0.1, "data_seed": 0})
+    result = invoke("graph", "export", path, "--data", "moons", "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: the loss graph of {path} over 1,000,000,000 rows of moons would have "
+    )
+
+
+def test_export_refuses_a_forward_graph_too_large_to_read_back(tmp_path):
+    from toolkit.model_io import save_model
+
+    path = tmp_path / "wide.json"
+    save_model(MLP(800_000, [1], activation="linear", seed=0), path)
+    result = invoke("graph", "export", path, "--input", "0", "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: the forward graph of {path} on (0.0) would have ")
+    assert result.output.endswith("; use a smaller model\n")

@@ -236,3 +236,14 @@ def test_shared_nodes_must_be_shared_the_same_way():
     # B's x stands both where A has y (node 2) and where A has x (node 0).
     assert diff.structure_difference == "node 0 of B stands where A has two nodes, 2 and 0"
     assert diff.changes == []
+
+
+def test_labels_in_the_table_are_one_escaped_line():
+    def graph(value: float):
+        w = Parameter(value, label="w\x1b]0;title\x07" + "x" * 500)
+        return to_networkx(w * 2.0, grads=False)
+
+    text = format_graph_diff(diff_graphs(graph(1.0), graph(2.0), kinds=["parameter"]))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "w\\x1b]0;title\\x07" in text
+    assert max(len(line) for line in text.splitlines()) < 200

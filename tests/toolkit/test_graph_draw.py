@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import matplotlib
 import pytest
@@ -136,3 +138,59 @@ def test_the_draw_command_refuses_oversized_drawings_with_exit_2(tmp_path):
         assert message in result.output
         assert len(result.output.strip().splitlines()) == 1
         assert not out.exists()
+
+
+# -- labels are drawn as the plain text they hold -----------------------------------------
+
+
+def hostile_graph(label: str, scope_name: str = "data"):
+    from micrograd import scope
+
+    with scope(scope_name):
+        x = Value(2.0, label=label)
+    root = x * x + 1
+    root.backward()
+    return to_networkx(root)
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("a\ud800b", "a\\ud800b"),  # a lone surrogate: not even a character
+        ("\x1b]0;X\x07", "\\x1b]0;X\\x07"),  # a terminal escape and a bell
+        ("a\x9b31m\x85", "a\\x9b31m\\x85"),  # C1 controls
+        ("中文", "\\u4e2d\\u6587"),  # no glyph in the drawings' font
+        ("two\nlines", "two\\nlines"),
+    ],
+)
+def test_a_label_is_drawn_escaped_without_a_warning(tmp_path, recwarn, label, shown):
+    G = hostile_graph(label)
+    drawn, svg = svg_text(G, tmp_path / "g.svg")
+    assert drawn == "graph"
+    assert f">{shown}<" in svg
+    assert draw(G, tmp_path / "g.png").kind == "graph"
+    assert draw(G, tmp_path / "c.png", level=1).kind == "collapsed"
+    assert [str(warning.message) for warning in recwarn] == []
+
+
+def test_a_scope_is_drawn_escaped_in_its_box_and_in_the_title(tmp_path, recwarn):
+    G = hostile_graph("x", scope_name="层\x07")
+    drawn, svg = svg_text(G, tmp_path / "g.svg", level=1)
+    assert drawn == "collapsed"
+    assert ">\\u5c42\\x07<" in svg
+    assert [str(warning.message) for warning in recwarn] == []
+
+
+def test_the_draw_command_prints_nothing_but_its_result_for_any_label(tmp_path):
+    from toolkit.graph import save_graph
+
+    graph, image = tmp_path / "g.json", tmp_path / "g.png"
+    save_graph(hostile_graph("a\x9b31m\x85 中文"), graph)
+    # A real process: Matplotlib's warnings would go to its stderr.
+    script = [sys.executable, "-c", "from toolkit.cli import main; main()"]
+    result = subprocess.run(
+        [*script, "graph", "draw", graph, "-o", image], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == f"wrote {image}: all 4 nodes\n"

@@ -11,6 +11,7 @@ from hypothesis import given
 
 from micrograd import MLP, Constant, Parameter, Value, topological_order
 from micrograd.demo import demo_loss, demo_model
+from micrograd.losses import LOSSES
 from tests.micrograd.expressions import EDGES, MODERATE, micrograd_apply, programs, run
 from toolkit.graph import (
     GraphFormatError,
@@ -19,6 +20,7 @@ from toolkit.graph import (
     rebuild_values,
     to_networkx,
 )
+from toolkit.training import loss_graph, loss_graph_nodes
 
 
 def bits(x: float) -> bytes:
@@ -176,3 +178,27 @@ def test_a_deep_chain_exports_and_rebuilds_without_recursion():
     assert G.number_of_nodes() == 40_001
     assert len(check_graph(G).levels) == 20_001
     assert from_networkx(G).data == 0.5
+
+
+@pytest.mark.parametrize("loss", [*LOSSES, None])
+@pytest.mark.parametrize(
+    ("nin", "layers", "activation", "output_activation", "rows"),
+    [
+        (3, [4, 4, 1], "tanh", None, 4),
+        (2, [16, 16, 1], "relu", "linear", 3),
+        (1, [1], "linear", None, 1),
+    ],
+)
+def test_the_size_of_every_loss_graph_is_counted_before_it_is_built(
+    nin, layers, activation, output_activation, rows, loss
+):
+    model = MLP(nin, layers, activation, output_activation, seed=0)
+    xs = [[0.5 * (row + i) for i in range(nin)] for row in range(rows)]
+    ys = [1.0 if row % 2 else -1.0 for row in range(rows)]
+    if loss is None:  # the forward graph of one row
+        rows, root = 1, model(xs[0])
+    else:
+        settings = {"alpha": 1e-4} if loss == "max_margin_l2" else {}
+        root = loss_graph(model, xs, ys, loss, **settings)
+    counted = loss_graph_nodes(nin, layers, activation, output_activation, rows=rows, loss=loss)
+    assert counted == len(topological_order(root))

@@ -326,3 +326,116 @@ def test_a_step_whose_tape_would_not_fit_trains_eagerly_and_says_so(tmp_path):
         "than the 1.00 GB limit: training eagerly instead (the same numbers bit for bit"
     )
     assert "batch_size" not in load_model(path).metadata["training"]
+
+
+# -- model show on anything load_model accepts --------------------------------------------
+
+
+def show_rows(path) -> dict[str, str]:
+    result = invoke("model", "show", path)
+    assert result.exit_code == 0, result.output
+    return dict(line.split("  ", 1) for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("history", "shown"),
+    [
+        ([10**400, 1], "(2 values, 1e+400 -> 1, log scale)"),
+        ([10**400] * 50 + [-1], "(51 values, 1e+400 -> -1)"),
+        ([-(10**400), 0, 1], "(3 values, -1e+400 -> 1)"),
+    ],
+)
+def test_model_show_draws_a_loss_history_of_whole_numbers_beyond_the_float_range(
+    tmp_path, history, shown
+):
+    path = tmp_path / "m.json"
+    metadata = {"training": {"loss_history": history, "final_loss": 10**4000}}
+    save_model(MLP(2, [1], seed=0), path, metadata=metadata)
+    assert load_model(path).metadata["training"]["loss_history"] == history
+    rows = show_rows(path)
+    assert rows["training.loss_history"].strip().endswith(shown)
+    assert rows["training.final_loss"].strip() == "1e+4000"
+
+
+def test_model_show_escapes_control_characters_of_keys_and_values(tmp_path):
+    path = tmp_path / "m.json"
+    metadata = {"note": "\x1b]0;PWNED\x07\x1b[2J", "k\x1b[31m\nX": 1, "bidi": "\u202eevil"}
+    save_model(MLP(2, [1], seed=0), path, metadata=metadata)
+    result = invoke("model", "show", path)
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e")
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 + 5  # file, format, architecture, parameters, 5 metadata keys
+    rows = dict(line.split(None, 1) for line in lines)
+    assert rows["note"] == "\\x1b]0;PWNED\\x07\\x1b[2J"
+    assert rows["k\\x1b[31m\\nX"] == "1"
+    assert rows["bidi"] == "\\u202eevil"
+    as_json = json.loads(invoke("model", "show", path, "--json").stdout)
+    assert as_json["metadata"]["note"] == metadata["note"]  # the JSON keeps the text whole
+
+
+def test_model_show_cuts_a_long_key_and_value(tmp_path):
+    path = tmp_path / "m.json"
+    save_model(MLP(2, [1], seed=0), path, metadata={"k" * 100_000: "v" * 100_000})
+    result = invoke("model", "show", path)
+    assert result.exit_code == 0, result.output
+    assert max(map(len, result.stdout.splitlines())) < 200
+
+
+def test_model_show_prints_losses_to_six_significant_digits(tmp_path):
+    path = tmp_path / "m.json"
+    metadata = {
+        "training": {"loss": "sum_of_squares", "final_loss": 1.2229825066611168e87},
+        "final_loss": 0.020555468810848805,
+        "trained_model": {"loss": 0.020403385458788892, "accuracy": 1.0},
+    }
+    save_model(MLP(2, [1], seed=0), path, metadata=metadata)
+    rows = {key: text.strip() for key, text in show_rows(path).items()}
+    assert rows["training.final_loss"] == "1.22298e+87"
+    assert rows["final_loss"] == "0.0205555"
+    assert rows["trained_model.loss"] == "0.0204034"
+    assert rows["training.loss"] == "sum_of_squares"  # a loss's name is not a number
+
+
+def test_model_show_of_json_that_names_no_format_says_it_is_not_a_model_file(tmp_path):
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"experiment": "moons", "final_loss": 0.02}))
+    for command, extra in ((["model", "show"], []), (["predict"], ["1", "2"])):
+        result = invoke(*command, summary, *extra)
+        assert_one_line_error(
+            result,
+            f"Error: {summary} is not a model file: it has no 'format' field "
+            '(a model file\'s is "micrograd-model")',
+        )
+
+
+# -- predict speaks as every command does ---------------------------------------------
+
+
+def test_predict_tells_a_mistyped_option_as_an_unknown_option(trained):
+    path, _ = trained
+    result = invoke("predict", path, "--inpt", "1,2,3")
+    assert result.exit_code == 2
+    assert result.output == "Error: No such option '--inpt'. Did you mean '--input'?\n"
+    negative = invoke("predict", path, "1", "-2", "3")  # a negative number is still a number
+    assert negative.exit_code == 0, negative.output
+
+
+def test_predict_says_must_be_a_finite_number_as_every_command_does(trained):
+    path, _ = trained
+    for args in (["--input", "1,2,inf"], ["1", "2", "inf"]):
+        result = invoke("predict", path, *args)
+        assert_one_line_error(result, "'inf' must be a finite number")
+
+
+@pytest.mark.parametrize("data", ["nothere.csv", "iris", "FOLDER", "empty.csv"])
+def test_predict_refuses_data_in_the_words_of_train(trained, tmp_path, monkeypatch, data):
+    path, _ = trained
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.csv").write_text("\n")
+    data = str(tmp_path) if data == "FOLDER" else data
+    trained_error = invoke("train", "--data", data, "-o", tmp_path / "new.json")
+    predicted = invoke("predict", path, "--data", data)
+    assert predicted.exit_code == trained_error.exit_code == 2
+    assert predicted.output.startswith("Error: Invalid value for '--data': ")
+    assert predicted.output == trained_error.output
