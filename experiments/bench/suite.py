@@ -39,12 +39,12 @@ from pathlib import Path
 import micrograd
 from experiments.bench import curvature, floats, instructions, workloads
 from experiments.bench.arguments import ArgumentParser
-from micrograd import MLP, Value, topological_order
+from experiments.bench.moons_case import moons_request, moons_setup
+from micrograd import Value, topological_order
 from micrograd.demo import demo_loss, demo_model
 from micrograd.straight_line import forget_compiled
 from micrograd.tape import compile_graph
 from micrograd.train import sgd_step, train
-from toolkit.datasets import moons
 
 # The short workloads get more rounds: times on a shared machine swing by half from one
 # moment to the next, and a round of the reference run costs well under a second.
@@ -236,13 +236,6 @@ def compiled_variants(replayed: Callable[[str], Run]) -> list[Variant]:
         Variant("compiled", replayed("python"), 0.0),
         Variant("compiled, numpy", replayed("numpy"), NUMPY_TOLERANCE),
     ]
-
-
-def moons_setup() -> tuple[list, list, MLP]:
-    xs, ys = moons(workloads.MOONS_POINTS, seed=0)
-    sizes = workloads.MOONS_SIZES
-    model = MLP(sizes[0], list(sizes[1:]), activation="relu", output_activation="linear", seed=0)
-    return xs, ys, model
 
 
 def moons_variants(
@@ -619,7 +612,7 @@ def run_all(
     if cost:
         if scopes and scopes.before.folder and instructions.available():
             print("instructions (callgrind) ...", file=sys.stderr, flush=True)
-            request = instructions.moons_request()
+            request = moons_request()
             before = instructions.instructions_per_step(Path(scopes.before.folder.name), request)
             now = instructions.instructions_per_step(REPOSITORY, request)
             cost["instructions_per_eager_moons_step"] = {
