@@ -47,6 +47,7 @@ from toolkit.model_io import (
     architecture,
     load_model,
     save_model,
+    too_many_parameters,
 )
 from toolkit.sparkline import sparkline
 from toolkit.training import DEFAULT_BATCH_ROWS, FULL_BATCH_ROWS, TrainingTooLarge, fit, outputs
@@ -197,6 +198,10 @@ def train_command(
       micrograd train --data demo --layers 4,4,1 --steps 50 --lr 0.05 --seed 0 -o model.json
     """
     name, xs, ys = data
+    too_many = too_many_parameters(len(xs[0]), list(layers))
+    if too_many:  # found now, not when saving after the training
+        message = f"{too_many}; use fewer or smaller layers"
+        raise click.BadParameter(message, param_hint="'--layers'")
     replay = replay_options(eager, numpy)
     _model_file_name(output)
     check_output(output, force)

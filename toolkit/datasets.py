@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 from micrograd.demo import XS, YS
-from toolkit.files import PLAIN_NUMBER, FileFormatError, read_text_bounded
+from toolkit.files import FileFormatError, plain_number, read_text_bounded
 
 __all__ = [
     "DELIMITERS",
@@ -38,7 +38,7 @@ Dataset = tuple[list[list[float]], list[float]]
 
 MAX_CSV_BYTES = 16 * 1024 * 1024
 """The largest CSV file the readers accept (16 MiB, half a million rows of three numbers):
-a file of this size costs at most about 1.2 GB of memory (``docs/limits.md``)."""
+a file of this size costs at most about 1.1 GB of memory (``docs/limits.md``)."""
 
 
 class DataFormatError(FileFormatError):
@@ -127,27 +127,34 @@ def read_csv_rows(
     number is plain ASCII decimal (``-1.5``, ``2e-3``), spaces around it allowed; ``1_0``,
     other scripts' digits and a field holding a line break are refused.
 
-    Files as spreadsheets write them are read: a UTF-8 byte-order mark is skipped, and the
-    fields may be separated by commas, semicolons or tabs (sniffed by ``csv.Sniffer`` from
-    the first few kilobytes, or named by a first line such as ``sep=;``). The first row is
-    a header, and skipped, when none of its fields is a number. Blank lines are skipped.
-    Anything else that is not a finite number raises ``DataFormatError`` naming the file,
-    the line and the column; so do an empty file, a file over ``max_bytes``, a file that is
-    not UTF-8 text and a JSON or XML file.
+    Files as spreadsheets and programs write them are read: a UTF-8 byte-order mark is
+    skipped, and the fields may be separated by commas, semicolons, tabs, spaces (any run of
+    them) or ``|`` (sniffed by ``csv.Sniffer`` from the first few kilobytes, or named by a
+    first line such as ``sep=;``, which may name any character that cannot be part of a
+    number). The first row is a header, and skipped, when none of its fields is a number.
+    Blank lines are skipped. Anything else that is not a finite number raises
+    ``DataFormatError`` naming the file, the line and the column, and saying how the fields
+    were found to be separated; so do an empty file, a file over ``max_bytes``, a file that
+    is not UTF-8 text and a JSON or XML file.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
-    >>> _ = path.write_text("1,2\\n3,x\\n")
+    >>> _ = path.write_text("1 2\\n3  -4e-1\\n")
     >>> read_csv_rows(path)
+    [[1.0, 2.0], [3.0, -0.4]]
+    >>> _ = path.write_text("1,2\\n3,x\\n")
+    >>> read_csv_rows(path)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    toolkit.datasets.DataFormatError: .../points.csv: line 2, column 2: expected a number, got 'x'
+    toolkit.datasets.DataFormatError: .../points.csv: line 2, column 2: expected a number,
+    got 'x' (fields separated by ',')
     >>> _ = path.write_text("\\ufeffx;y\\n1,5;2\\n")  # as a spreadsheet in Europe saves it
     >>> try:
     ...     read_csv_rows(path)
     ... except DataFormatError as error:
-    ...     print(str(error).split(": ", 1)[1])
-    line 2, column 1: expected a number, got '1,5' (fields separated by ';')
+    ...     print(str(error).split(": ", 1)[1])  # doctest: +NORMALIZE_WHITESPACE
+    line 2, column 1: expected a number, got '1,5'
+    (fields separated by ';'); line 1 was read as a header
     """
     where = os.fspath(path)
     text = read_text_bounded(path, max_bytes=max_bytes, error=DataFormatError)
@@ -157,15 +164,24 @@ def read_csv_rows(
         kind = "an XML" if start == "<" else "a JSON"
         raise DataFormatError(f"{where} is {kind} file, not a CSV file of numbers")
     delimiter, skip = _delimiter(text[: 2 * SNIFF_BYTES].splitlines())
+    if delimiter in _NUMBER_CHARACTERS:
+        raise DataFormatError(
+            f"{where}: line 1: the separator {delimiter!r} named by 'sep=' can be part of a "
+            "number; separate fields by ',', ';', tabs, spaces or '|'"
+        )
     rows: list[list[float]] = []
     header = None
+    found = _found(delimiter, header)
     lines = _lines(text)
     for _ in range(skip):
         next(lines)
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    # Spaces separate fields as a run of any length, with none before the first field.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True, skipinitialspace=delimiter == " ")
     try:
         for fields in reader:
             line = reader.line_num + skip
+            if delimiter == " " and fields and not fields[-1]:
+                fields.pop()  # spaces after the last field
             if not fields or all(not field.strip() for field in fields):
                 continue
             if any("\n" in field or "\r" in field for field in fields):
@@ -174,18 +190,19 @@ def read_csv_rows(
                 )
             if not rows and header is None and not any(_is_number(field) for field in fields):
                 header = line  # the first line, when it holds no number
+                found = _found(delimiter, header)
                 continue
             if rows and len(fields) != len(rows[0]):
                 raise DataFormatError(
                     f"{where}: line {line}: expected {len(rows[0])} columns like the"
-                    f" rows before, got {len(fields)}{_separated(delimiter)}"
+                    f" rows before, got {len(fields)}{found}"
                 )
-            rows.append(
-                [
-                    _finite(field, f"{where}: line {line}", i, _separated(delimiter))
-                    for i, field in enumerate(fields, 1)
-                ]
-            )
+            # Sized exactly: a list grown one item at a time keeps room for four.
+            row = [0.0] * len(fields)
+            at = f"{where}: line {line}"
+            for i, field in enumerate(fields):
+                row[i] = _finite(field, at, i + 1, found)
+            rows.append(row)
     except csv.Error as error:
         raise DataFormatError(f"{where}: line {reader.line_num + skip}: {error}") from None
     if not rows:
@@ -196,7 +213,10 @@ def read_csv_rows(
 
 SNIFF_BYTES = 4096
 """How much of a CSV file ``csv.Sniffer`` looks at to find the delimiter."""
-DELIMITERS = ",;\t"
+DELIMITERS = ",;\t |"
+"""The delimiters ``csv.Sniffer`` may find; a ``sep=`` line names any other."""
+_NUMBER_CHARACTERS = "0123456789+-.eE"
+_DELIMITER_NAMES = {"\t": "tabs", " ": "spaces"}
 
 
 def _delimiter(lines: list[str]) -> tuple[str, int]:
@@ -205,6 +225,8 @@ def _delimiter(lines: list[str]) -> tuple[str, int]:
 
     >>> _delimiter(["sep=;", "1;2"]), _delimiter(["a\\tb", "1\\t2"]), _delimiter(["1", "2"])
     ((';', 1), ('\\t', 0), (',', 0))
+    >>> _delimiter(["1 2 3", " 4  5   6"]), _delimiter(["1|2", "3|4"])
+    ((' ', 0), ('|', 0))
     """
     if lines and len(lines[0]) == 5 and lines[0].lower().startswith("sep="):
         return lines[0][4], 1
@@ -216,14 +238,27 @@ def _delimiter(lines: list[str]) -> tuple[str, int]:
             break
     try:
         return csv.Sniffer().sniff("\n".join(sample), delimiters=DELIMITERS).delimiter, 0
-    except csv.Error:  # a single column, say
-        return ",", 0
+    except csv.Error:  # one column, rows of different lengths or runs of spaces
+        pass
+    # Then spaces, when every line has some between its fields and no other delimiter is
+    # anywhere; else commas.
+    rows = [line.strip(" ") for line in sample if line.strip(" ")]
+    others = set(DELIMITERS) - {" "}
+    if rows and all(" " in row for row in rows) and not others & set("".join(rows)):
+        return " ", 0
+    return ",", 0
 
 
-def _separated(delimiter: str) -> str:
-    """What a message says about a delimiter other than the comma."""
-    names = {";": "';'", "\t": "tabs"}
-    return f" (fields separated by {names[delimiter]})" if delimiter in names else ""
+def _found(delimiter: str, header: int | None) -> str:
+    """What an error message says about how the file was read: the delimiter, and the line
+    taken as a header, if one was.
+
+    >>> _found(";", 1), _found(" ", None)
+    (" (fields separated by ';'); line 1 was read as a header", ' (fields separated by spaces)')
+    """
+    name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    read_as_header = f"; line {header} was read as a header" if header else ""
+    return f" (fields separated by {name}){read_as_header}"
 
 
 _LINE = re.compile(r"[^\r\n]+(?:\r\n|\r|\n)?|\r\n|\r|\n")
@@ -242,8 +277,8 @@ def _lines(text: str) -> Iterator[str]:
 
 
 def _is_number(field: str) -> bool:
-    field = field.strip(" \t")
-    return bool(PLAIN_NUMBER.fullmatch(field) or _NON_FINITE.fullmatch(field))
+    text = field.strip(" \t")
+    return plain_number(text) is not None or bool(_NON_FINITE.fullmatch(text))
 
 
 def _finite(field: str, where: str, column: int, how: str = "") -> float:
@@ -258,10 +293,11 @@ def _finite(field: str, where: str, column: int, how: str = "") -> float:
     toolkit.datasets.DataFormatError: x.csv: line 1, column 2: expected a number, got '1_0'
     """
     text = field.strip(" \t")
-    if PLAIN_NUMBER.fullmatch(text):
-        number = float(text)
-        if math.isfinite(number):
-            return number
+    number = plain_number(text)
+    if number is not None:
+        value = float(number)
+        if math.isfinite(value):
+            return value
     elif not _NON_FINITE.fullmatch(text):
         raise DataFormatError(f"{where}, column {column}: expected a number, got {text!r:.40}{how}")
     raise DataFormatError(

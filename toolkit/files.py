@@ -25,12 +25,16 @@ import tempfile
 from pathlib import Path
 
 __all__ = [
+    "JSON_STRING",
     "MAX_ERROR_CHARS",
     "PLAIN_NUMBER",
     "FileFormatError",
     "FileTooLargeError",
+    "json_containers",
+    "json_containers_beyond",
     "lone_surrogate",
     "one_line",
+    "plain_number",
     "read_bytes_bounded",
     "read_text_bounded",
     "write_bytes_atomic",
@@ -49,6 +53,57 @@ of other scripts (``\u0663``), ``infinity`` and surrounding whitespace.
 >>> [bool(PLAIN_NUMBER.fullmatch(t)) for t in ["-1.5e3", "2.", ".5", "1_0", "\u0663", "nan"]]
 [True, True, True, False, False, False]
 """
+
+_NUMBER_SPACE = " \t\r\n"
+
+
+def plain_number(text: str) -> str | None:
+    """``text`` without the ASCII spaces, tabs and line breaks around it, when what remains
+    is a plain number (``PLAIN_NUMBER``); else ``None``. The one rule every reader of numbers
+    in text keeps: other spaces (a no-break space, say) are no more part of a number than
+    other digits are.
+
+    >>> plain_number(" -2.5e1\t"), plain_number("\u00a02"), plain_number("1_0")
+    ('-2.5e1', None, None)
+    """
+    stripped = text.strip(_NUMBER_SPACE)
+    return stripped if PLAIN_NUMBER.fullmatch(stripped) else None
+
+
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+"""A JSON string, from its opening quote to its closing one, or to the end of the text when
+it has none. From a quote it matches at its first try, without backtracking, so no part of
+a text is scanned twice: a scan of any text with it takes linear time.
+
+>>> [match.group() for match in JSON_STRING.finditer('{"a": "b", "c')]
+['"a"', '"b"', '"c']
+"""
+
+
+def json_containers(text: str) -> int:
+    """How many JSON objects and lists ``text`` holds: its ``{`` and ``[`` outside strings.
+    Linear in the length of the text; a copy of it at most is the memory it costs.
+
+    >>> json_containers('{"a": [[], {}], "b": "[{"}')
+    4
+    """
+    bare = JSON_STRING.sub("", text) if '"' in text else text
+    return bare.count("{") + bare.count("[")
+
+
+def json_containers_beyond(text: str, limit: int) -> int | None:
+    """How many JSON objects and lists ``text`` holds when that is more than ``limit``, else
+    ``None``: what a reader checks before it parses, since Python's JSON parser builds every
+    value first and an object or list costs about a hundred bytes however short its text
+    (``[]`` is two). Counting every bracket, in strings too, is fast and usually enough.
+
+    >>> json_containers_beyond('{"a": [[], {}]}', 3), json_containers_beyond('["[[[["]', 3)
+    (4, None)
+    """
+    if text.count("{") + text.count("[") <= limit:
+        return None
+    found = json_containers(text)
+    return found if found > limit else None
 
 
 def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:

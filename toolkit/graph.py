@@ -39,14 +39,14 @@ from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
 import networkx as nx
-from networkx.readwrite.graphml import GraphMLReader
+from networkx.readwrite.graphml import GraphMLReader, GraphMLWriter
 
 from micrograd.engine import Constant, Parameter, Value, topological_order
 from micrograd.ops import OPS
 from toolkit.files import (
-    PLAIN_NUMBER,
     FileFormatError,
-    lone_surrogate,
+    json_containers_beyond,
+    plain_number,
     read_bytes_bounded,
     write_text_atomic,
 )
@@ -59,10 +59,15 @@ __all__ = [
     "LEAF_KINDS",
     "MAX_GRAPH_BYTES",
     "MAX_GRAPH_NODES",
+    "MAX_ID_DIGITS",
+    "MAX_SCOPES",
+    "MAX_SCOPE_CHARS",
+    "MAX_SCOPE_LEVELS",
     "NON_FINITE_STRINGS",
     "READABLE_VERSIONS",
     "GraphFormatError",
     "GraphStructure",
+    "check_file_graph",
     "check_graph",
     "from_networkx",
     "json_number",
@@ -98,9 +103,32 @@ MAX_GRAPH_NODES = 1_500_000
 hold at most two edges per node (no operation has more operands)."""
 MAX_GRAPHML_KEYS = 1000
 """The most ``<key>`` declarations (attribute names and types) a GraphML file may hold."""
+MAX_SCOPE_LEVELS = 32
+"""The most levels a node's scope may have in a file (``a.b.c`` has 3). The neural-net
+library builds 4 (``layers.1.neurons.0``) inside the caller's scopes: a file's scopes cost
+analysis, drawing and diffs work and output in the square of their depth."""
+MAX_SCOPE_CHARS = 256
+"""The most characters a node's scope may have in a file."""
+MAX_SCOPES = 10_000
+"""The most distinct scopes a file's nodes may have, counting every level of the hierarchy
+(``a.b`` is ``a`` and ``a.b``). An MLP has one per neuron and a few per layer (its gradient
+graph twice as many). Analysis, diffs and the viewer work per scope: 320,000 (10,000
+scopes of 32 levels each) took ``graph analyze --by-scope`` 1.07 GB and 84 MB of output."""
+MAX_ID_DIGITS = 30
+"""The most digits of a node id or an edge key in a file: GraphML holds them as text,
+node-link JSON as numbers, and both formats read the same ids."""
 _REQUIRED = ("kind", "op", "label", "scope", "data")
+_REQUIRED_IN_EVERY_VERSION = ("kind", "op", "label", "data")  # version 1 has no scope
+_BYTES_PER_OBJECT = 32
+"""Fewer bytes of node-link JSON than any node or edge object takes, with its attributes."""
 _NUMBERS = ("data", "grad")
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+_ID_BOUND = 10**MAX_ID_DIGITS
+_RESERVED = {"node": ("id",), "edge": ("source", "target", "key")}
+"""Attribute names node-link JSON uses for the node or edge itself."""
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters no graph file holds: XML 1.0 has no control characters but tab and line
+breaks, nor U+FFFE and U+FFFF; a lone surrogate (a JSON ``\\ud800``) is no character."""
 
 
 class GraphFormatError(FileFormatError):
@@ -371,9 +399,7 @@ def _check_node(node: Hashable, attributes: dict) -> None:
         raise GraphFormatError(
             f"node {node!r} has no attributes (is it the end of an edge to an undeclared node?)"
         )
-    for name in _REQUIRED:
-        if name not in attributes:
-            raise GraphFormatError(f"node {node!r}: missing attribute {name!r}")
+    _check_required(node, attributes, _REQUIRED)
     kind, op, label = attributes["kind"], attributes["op"], attributes["label"]
     if kind not in KINDS:
         raise GraphFormatError(
@@ -395,6 +421,12 @@ def _check_node(node: Hashable, attributes: dict) -> None:
     _check_number(attributes["data"], node, "data")
     if "grad" in attributes:
         _check_number(attributes["grad"], node, "grad")
+
+
+def _check_required(node: Hashable, attributes: dict, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in attributes:
+            raise GraphFormatError(f"node {node!r}: missing attribute {name!r}")
 
 
 def _check_number(value: object, node: Hashable, name: str) -> None:
@@ -427,6 +459,153 @@ def _hashable(value: object) -> bool:
 # -- files ---------------------------------------------------------------------------------
 
 
+def check_file_graph(G: nx.DiGraph) -> None:
+    """Check that ``G`` holds only what both file formats hold, so that a graph read from
+    either format can be written in either and read back. ``load_graph`` refuses a file
+    and ``save_graph`` a graph that does not: node ids and edge keys are integers of at
+    most ``MAX_ID_DIGITS`` digits; attributes are text, numbers or booleans (finite, but
+    for ``data`` and ``grad``) under names that are text and not the file's own (``id`` of
+    a node; ``source``, ``target``, ``key`` of an edge); text has no character XML 1.0
+    cannot hold (a control character but tab and line breaks, U+FFFE, U+FFFF, a lone
+    surrogate); a scope has at most ``MAX_SCOPE_LEVELS`` levels and ``MAX_SCOPE_CHARS``
+    characters, and the nodes have at most ``MAX_SCOPES`` distinct scopes, every level
+    counted.
+    ``GraphFormatError`` names the first problem and where it is.
+
+    >>> from micrograd import Value
+    >>> G = to_networkx(Value(1.0).exp())
+    >>> G.nodes[1]["history"] = [1.0, 2.0]
+    >>> check_file_graph(G)  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    toolkit.graph.GraphFormatError: node 1: 'history' is a list; a graph file holds text,
+    numbers and booleans
+    """
+    problem = _file_graph_problem(G)
+    if problem:
+        raise GraphFormatError(problem)
+
+
+def _file_graph_problem(G: nx.DiGraph) -> str | None:
+    """The first thing ``check_file_graph`` finds wrong with ``G``, where it is, or ``None``."""
+    known: dict[str, set[str]] = {holder: set() for holder in ("graph", "node", "edge")}
+    problem = _attributes_problem(G.graph, "graph", known["graph"])
+    if problem:
+        return f"graph: {problem}"
+    scopes: set[str] = set()
+    for node, attributes in G.nodes(data=True):
+        scope = attributes.get("scope")
+        if isinstance(scope, str) and scope not in scopes and not _scope_problem(scope):
+            parts = scope.split(".")
+            scopes.update(".".join(parts[: k + 1]) for k in range(len(parts)))
+            if len(scopes) > MAX_SCOPES:
+                return (
+                    f"node {_shown(node)}: more than {MAX_SCOPES:,} distinct scopes, every "
+                    "level counted; a graph file holds at most that many"
+                )
+        problem = (
+            None
+            if _file_id(node)
+            else f"a node id must be an integer of at most {MAX_ID_DIGITS} digits"
+        )
+        problem = (
+            problem
+            or _attributes_problem(attributes, "node", known["node"])
+            or _scope_problem(attributes.get("scope"))
+        )
+        if problem:
+            return f"node {_shown(node)}: {problem}"
+    for source, target, key, attributes in G.edges(keys=True, data=True):
+        problem = (
+            None
+            if _file_id(key)
+            else f"the key must be an integer of at most {MAX_ID_DIGITS} digits, got {_shown(key)}"
+        )
+        problem = problem or _attributes_problem(attributes, "edge", known["edge"])
+        if problem:
+            return f"edge {_shown(source)} -> {_shown(target)}: {problem}"
+    return None
+
+
+def _file_id(value: object) -> bool:
+    """Whether ``value`` is a node id or edge key a file holds (``MAX_ID_DIGITS``)."""
+    return type(value) is int and -_ID_BOUND < value < _ID_BOUND
+
+
+def _shown(value: object) -> str:
+    """``value`` for a message: its repr cut to 40 characters; an integer too long to write
+    out (Python refuses beyond 4,300 digits) by its number of digits."""
+    if type(value) is int and not -_ID_BOUND < value < _ID_BOUND:
+        try:
+            return f"an integer of {len(str(abs(value))):,} digits"
+        except ValueError:  # more digits than Python writes out
+            return "an integer of over 4,300 digits"
+    return f"{value!r:.40}"
+
+
+def _attributes_problem(attributes: dict, holder: str, known: set[str]) -> str | None:
+    """What ``check_file_graph`` finds wrong with the attributes of a ``holder`` (graph,
+    node or edge), or ``None``. ``known`` holds the names already found fine: a graph has
+    few names and many nodes."""
+    for name, value in attributes.items():
+        if name not in known:
+            if not isinstance(name, str):
+                return f"an attribute name must be text, got {_shown(name)}"
+            if name in _RESERVED.get(holder, ()):
+                return (
+                    f"an attribute may not be called {name!r}, a name the file gives the "
+                    f"{holder} itself"
+                )
+            problem = _text_problem(name, f"attribute name {name!r:.40}")
+            if problem:
+                return problem
+            known.add(name)
+        if isinstance(value, str):
+            problem = _text_problem(value, f"{name!r:.40}")
+            if problem:
+                return problem
+        elif isinstance(value, float):
+            if value - value != 0 and name not in _NUMBERS:  # inf or nan
+                return (
+                    f"{name!r:.40} is {value}; a graph file holds finite numbers, but for "
+                    "data and grad"
+                )
+        elif not isinstance(value, int):
+            return (
+                f"{name!r:.40} is a {type(value).__name__}; a graph file holds text, numbers "
+                "and booleans"
+            )
+    return None
+
+
+def _scope_problem(scope: object) -> str | None:
+    if not isinstance(scope, str) or (
+        len(scope) <= MAX_SCOPE_CHARS and scope.count(".") < MAX_SCOPE_LEVELS
+    ):
+        return None
+    return (
+        f"'scope' has {scope.count('.') + 1:,} levels and {len(scope):,} characters; a graph "
+        f"file holds scopes of at most {MAX_SCOPE_LEVELS} levels and {MAX_SCOPE_CHARS} "
+        "characters"
+    )
+
+
+def _text_problem(text: str, what: str) -> str | None:
+    found = _UNWRITABLE.search(text)
+    if not found:
+        return None
+    character = found.group()
+    kind = (
+        "a lone surrogate, which is not a character"
+        if "\ud800" <= character <= "\udfff"
+        else "a character XML 1.0 cannot hold"
+    )
+    return (
+        f"{what}: text {text[:40]!r} holds {kind} ({character!r} at character "
+        f"{found.start()}): no graph file can hold it"
+    )
+
+
 def save_graph(
     root_or_G: Value | nx.DiGraph, path: str | os.PathLike[str], format: str = "node-link"
 ) -> None:
@@ -437,7 +616,8 @@ def save_graph(
     strict JSON: a non-finite ``data`` or ``grad`` is written as ``"nan"``, ``"inf"`` or
     ``"-inf"``, and any other non-finite number (in an attribute of the caller's own) raises
     ``GraphFormatError``. GraphML holds them as the ``double`` values ``nan``, ``inf`` and
-    ``-inf``.
+    ``-inf``. Either format holds what the other does (``check_file_graph``): anything else
+    raises ``GraphFormatError`` saying ``not written`` and why.
 
     >>> import tempfile, pathlib
     >>> from micrograd import Value
@@ -450,6 +630,9 @@ def save_graph(
         raise ValueError(f"unknown graph format {format!r}; choose {' or '.join(FORMATS)}")
     G = to_networkx(root_or_G) if isinstance(root_or_G, Value) else root_or_G
     check_graph(G)
+    problem = _file_graph_problem(G)
+    if problem:
+        raise GraphFormatError(f"not written: {problem}")
     header = (G.graph.get("format"), G.graph.get("version"))
     if header != (FORMAT_NAME, FORMAT_VERSION):
         raise GraphFormatError(
@@ -464,12 +647,13 @@ def save_graph(
                 value = node.get(name)
                 if type(value) is float and not math.isfinite(value):
                     node[name] = json_number(value)
-        try:
-            text = json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n"
-        except ValueError as error:
-            raise GraphFormatError(f"not written: {error}") from None
+        text = json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n"
     else:
-        text = "\n".join([_XML_DECLARATION, *nx.generate_graphml(G)]) + "\n"
+        writer = GraphMLWriter()  # NetworkX's writer, as ``nx.generate_graphml`` uses it
+        writer.add_graph_element(G)
+        # A carriage return as a character reference: XML reads a bare one as a line feed.
+        body = str(writer).rstrip("\n").replace("\r", "&#13;")
+        text = f"{_XML_DECLARATION}\n{body}\n"
     write_text_atomic(path, text)
 
 
@@ -494,14 +678,22 @@ def load_graph(
     >>> G.number_of_nodes(), G.graph["root"]
     (2, 1)
     """
-    where = os.fspath(path)
     data = read_bytes_bounded(path, max_bytes=max_bytes, error=GraphFormatError)
     try:
-        G = _parse(data, max_nodes)
-        _check_header(G)
-        check_graph(G)
+        return _read_graph(data, max_nodes)
     except GraphFormatError as error:
-        raise GraphFormatError(f"{where}: {error}") from None
+        problem = str(error)
+    # Raised here, not in the handler, and without the file's bytes: the error keeps no
+    # frame, and so no text or parsed document, alive while a caller handles it.
+    del data
+    raise GraphFormatError(f"{os.fspath(path)}: {problem}")
+
+
+def _read_graph(data: bytes, max_nodes: int) -> nx.MultiDiGraph:
+    G = _parse(data, max_nodes)
+    _check_header(G)
+    check_graph(G)
+    check_file_graph(G)
     return G
 
 
@@ -513,11 +705,15 @@ def _parse(data: bytes, max_nodes: int) -> nx.MultiDiGraph:
         text = data.decode("utf-8")
     except UnicodeDecodeError as decoding:
         raise GraphFormatError(f"not UTF-8 text (byte {decoding.start})") from None
+    # Neither format has a NUL; UTF-16 or UTF-32 text without a byte-order mark has many.
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise GraphFormatError(f"not UTF-8 text (a NUL byte at byte {nul}: UTF-16 or UTF-32?)")
     start = _FIRST_CHARACTER.match(data).group(1)
     if start == b"{":
         return _parse_node_link(text, max_nodes)
-    del text  # GraphML is parsed from the bytes, as UTF-8 whatever the file declares
-    if start == b"<":
+    del text
+    if start == b"<":  # the bytes, UTF-8 whatever the file declares (``_parse_graphml``)
         return _parse_graphml(data, max_nodes)
     if not start:
         raise GraphFormatError("empty file")
@@ -536,28 +732,18 @@ class _BareToken:
         return self.token
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def _containers(text: str) -> int:
-    """How many JSON objects and lists ``text`` holds, counting brackets inside strings too:
-    an upper bound, found at the speed of ``str.count``."""
-    return text.count("{") + text.count("[")
-
-
 def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
     # Every JSON object or list costs about 100 bytes of memory, whatever its size in the
     # file (``[]`` is two bytes): count them before parsing. A graph of n nodes needs one
-    # object per node, at most two per node for the edges, and four more.
-    limit = 3 * max_nodes + 4
-    if _containers(text) > limit:
-        found = _containers(_JSON_STRING.sub("", text))  # exact, and slower: only here
-        if found > limit:
-            raise GraphFormatError(
-                f"{found:,} JSON objects and lists, more than a graph of the "
-                f"{max_nodes:,}-node limit holds ({limit:,})"
-            )
+    # object per node, at most two per node for the edges, and four more; and each of
+    # them takes more than ``_BYTES_PER_OBJECT`` bytes of file.
+    limit = min(3 * max_nodes, len(text) // _BYTES_PER_OBJECT) + 4
+    found = json_containers_beyond(text, limit)
+    if found is not None:
+        raise GraphFormatError(
+            f"{found:,} JSON objects and lists, more than a graph file of this size and the "
+            f"{max_nodes:,}-node limit holds ({limit:,})"
+        )
     bare: list[_BareToken] = []
 
     def bare_token(token: str) -> _BareToken:
@@ -583,16 +769,20 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
         raise GraphFormatError(
             f"{len(edges):,} edges for {len(nodes):,} nodes: a node has at most 2 operands"
         )
-    if _SURROGATE_ESCAPE.search(text):
-        _refuse_lone_surrogates(document)
     ids: set[int] = set()
     for i, node in enumerate(nodes):
         identifier = node.get("id") if isinstance(node, dict) else None
-        if type(identifier) is not int:
-            raise GraphFormatError(f"nodes[{i}]: 'id' must be an integer, got {identifier!r:.40}")
+        if not _file_id(identifier):
+            raise GraphFormatError(
+                f"nodes[{i}]: 'id' must be an integer of at most {MAX_ID_DIGITS} digits, "
+                f"got {identifier!r:.40}"
+            )
         if identifier in ids:
             raise GraphFormatError(f"nodes[{i}]: id {identifier} appears twice")
         ids.add(identifier)
+        # An attribute dict and adjacency cost about 500 bytes a node: not for a node that
+        # does not hold what every node of every version holds.
+        _check_required(identifier, node, _REQUIRED_IN_EVERY_VERSION)
     version = document["graph"].get("version")
     if version == FORMAT_VERSION and type(version) is int:
         for node in nodes:
@@ -612,36 +802,12 @@ def _parse_node_link(text: str, max_nodes: int) -> nx.MultiDiGraph:
                 raise GraphFormatError(
                     f"edges[{i}]: {end} {edge.get(end)!r:.40} is not a node (a dangling edge)"
                 )
-        if type(edge.get("key")) is not int:
+        if not _file_id(edge.get("key")):
             raise GraphFormatError(
-                f"edges[{i}]: 'key' must be an integer, got {edge.get('key')!r:.40}"
+                f"edges[{i}]: 'key' must be an integer of at most {MAX_ID_DIGITS} digits, "
+                f"got {edge.get('key')!r:.40}"
             )
     return nx.node_link_graph(document, edges="edges")
-
-
-def _refuse_lone_surrogates(document: dict) -> None:
-    """Refuse text holding a lone surrogate (a JSON escape such as ``\\ud800``), anywhere in
-    ``document``: no UTF-8 file, terminal or browser can take it, so such a graph could be
-    read but neither shown nor saved."""
-    stack: list[tuple[object, str]] = [(document, "")]
-    while stack:
-        value, where = stack.pop()
-        texts = []
-        if isinstance(value, dict):
-            texts = list(value)
-            stack.extend((item, f"{where}.{key}"[:80]) for key, item in value.items())
-        elif isinstance(value, list):
-            stack.extend((item, f"{where}[{i}]"[:80]) for i, item in enumerate(value))
-        elif isinstance(value, str):
-            texts = [value]
-        for text in texts:
-            index = lone_surrogate(text)
-            if index is not None:
-                raise GraphFormatError(
-                    f"{where.lstrip('.') or 'document'}: text {text[:40]!r} holds a lone "
-                    f"surrogate ({text[index]!r} at character {index}), which is not a "
-                    "character: no UTF-8 file can hold it"
-                )
 
 
 def _decode_numbers(node: dict) -> None:
@@ -699,6 +865,14 @@ _CHILDREN = {
 others, and the reader refuses the rest (nested graphs, yEd's group nodes and extensions,
 ports, hyperedges) before NetworkX's reader sees them."""
 _NUMBER_TYPES = ("int", "long", "integer", "float", "double")
+_XML_SPACE = " \t\r\n"
+_MAX_XML_ATTRIBUTES = 32
+"""More XML attributes than any GraphML element has (a ``<graph>`` has at most 9)."""
+_XML_PIECE = 16 * 1024
+_MAX_TAG_BYTES = 64 * 1024
+"""The longest run of XML without an element's start or end or text: longer than any tag
+GraphML needs (text, however long, is read as it comes)."""
+_GRAPHML_ID = re.compile(rf"-?[0-9]{{1,{MAX_ID_DIGITS}}}")
 _GRAPHML_NON_FINITE = ("nan", "inf", "-inf", "+inf", "NaN", "INF", "-INF", "+INF")
 
 
@@ -722,7 +896,16 @@ def _parse_graphml(data: bytes, max_nodes: int) -> nx.MultiDiGraph:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # NetworkX's notes on types it assumes
-            parser.Parse(data, True)
+            # In pieces, so that no tag can make expat hold more than a piece or two of it
+            # (a tag of a million attributes costs 25 times its size once parsed).
+            for start in range(0, len(data), _XML_PIECE):
+                parser.Parse(data[start : start + _XML_PIECE], False)
+                if start + _XML_PIECE - builder.seen > _MAX_TAG_BYTES:
+                    raise GraphFormatError(
+                        f"not valid GraphML: no tag ends in the {_MAX_TAG_BYTES:,} bytes from "
+                        f"byte {builder.seen:,} (a tag, comment or instruction that long)"
+                    )
+            parser.Parse(b"", True)
     except expat.ExpatError as error:
         raise GraphFormatError(
             f"not valid GraphML: {expat.ErrorString(error.code)} at line {error.lineno}, "
@@ -758,6 +941,7 @@ class _GraphMLBuilder:
         self.keys: dict[str, dict] = {}
         self.declared_types: dict[str | None, tuple[str | None, str | None]] = {}
         self.text: list[str] | None = None
+        self.seen = 0  # the byte where the latest start, end or text was read
         self.ids: set[int] = set()
         self.edges = 0
         self.data_keys: set[str] = set()  # of the node or edge being read
@@ -768,6 +952,7 @@ class _GraphMLBuilder:
         return f"not valid GraphML at line {line}"
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.seen = self.parser.CurrentByteIndex
         namespace, _, local = name.rpartition("}")
         parent = self.open[-1] if self.open else None
         if namespace not in ("", _GRAPHML_NS):
@@ -776,6 +961,11 @@ class _GraphMLBuilder:
         if local not in allowed:
             inside = f"<{parent}>" if parent else "the document"
             raise GraphFormatError(f"{self.where()}: unexpected <{local:.40}> in {inside}")
+        if len(attributes) > _MAX_XML_ATTRIBUTES:
+            raise GraphFormatError(
+                f"{self.where()}: <{local}> has {len(attributes):,} XML attributes; GraphML "
+                f"has at most {_MAX_XML_ATTRIBUTES}"
+            )
         element = self._element(local, parent, attributes)
         self.open.append(local)
         self.elements.append(element)
@@ -827,10 +1017,12 @@ class _GraphMLBuilder:
         return None  # <graphml>, <desc>
 
     def characters(self, text: str) -> None:
+        self.seen = self.parser.CurrentByteIndex
         if self.text is not None:
             self.text.append(text)
 
     def end(self, name: str) -> None:
+        self.seen = self.parser.CurrentByteIndex
         local = self.open.pop()
         element = self.elements.pop()
         if local in ("data", "default"):
@@ -856,13 +1048,12 @@ class _GraphMLBuilder:
         if declared is None:
             return
         name, kind = declared
-        text = text.strip()
         if kind in _NUMBER_TYPES:
-            fits = PLAIN_NUMBER.fullmatch(text) or (
-                kind in ("float", "double") and text in _GRAPHML_NON_FINITE
+            fits = plain_number(text) is not None or (
+                kind in ("float", "double") and text.strip(_XML_SPACE) in _GRAPHML_NON_FINITE
             )
         elif kind == "boolean":
-            fits = text.lower() in ("true", "false", "1", "0")
+            fits = text.lower() in ("true", "false", "1", "0")  # as NetworkX reads it
         else:
             fits = True
         if not fits:
@@ -879,10 +1070,19 @@ class _GraphMLBuilder:
             raise GraphFormatError(f"more nodes than the {self.max_nodes:,}-node limit")
         self.ids.add(identifier)
         self._read(lambda: self.reader.add_node(self.G, element, self.keys, {}))
+        # A node costs about 500 bytes of dicts: not for one without what every node holds.
+        _check_required(identifier, self.G.nodes[identifier], _REQUIRED_IN_EVERY_VERSION)
 
     def _add_edge(self, element: Element) -> None:
         for end in ("source", "target"):
-            self._id(element.get(end), f"edge {end}")
+            identifier = self._id(element.get(end), f"edge {end}")
+            if identifier not in self.ids:  # NetworkX would make it a node, uncounted
+                raise GraphFormatError(
+                    f"{self.where()}: edge {end} {identifier} is not a node declared before "
+                    "it (a dangling edge)"
+                )
+        if element.get("id") is not None:  # the edge's key
+            self._id(element.get("id"), "edge id")
         self.edges += 1
         if self.edges > 2 * self.max_nodes:
             raise GraphFormatError(
@@ -892,7 +1092,7 @@ class _GraphMLBuilder:
         self._read(lambda: self.reader.add_edge(self.G, element, self.keys))
 
     def _id(self, text: str | None, what: str) -> int:
-        if text is None or not re.fullmatch(r"-?[0-9]{1,30}", text):
+        if text is None or not _GRAPHML_ID.fullmatch(text):
             raise GraphFormatError(f"{self.where()}: {what} must be an integer, got {text!r:.40}")
         return int(text)
 

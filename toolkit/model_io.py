@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,12 +33,20 @@ from typing import Any
 import micrograd
 from micrograd.losses import LOSSES
 from micrograd.nn import ACTIVATIONS, MLP
-from toolkit.files import FileFormatError, lone_surrogate, read_text_bounded, write_text_atomic
+from toolkit.files import (
+    JSON_STRING,
+    FileFormatError,
+    json_containers_beyond,
+    lone_surrogate,
+    read_text_bounded,
+    write_text_atomic,
+)
 
 __all__ = [
     "FORMAT",
     "MAX_BYTES",
     "MAX_METADATA_DEPTH",
+    "MAX_PARAMETERS",
     "MAX_SIZE",
     "VERSION",
     "LoadedModel",
@@ -48,20 +57,26 @@ __all__ = [
     "model_from_json",
     "model_to_json",
     "save_model",
+    "too_many_parameters",
     "training_loss",
 ]
 
 FORMAT = "micrograd-model"
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
-"""The largest model file ``load_model`` reads by default (64 MiB, about 2.5 million
-parameters)."""
+"""The largest model file ``load_model`` reads by default (64 MiB: 2.5 million parameters
+written as ``repr`` writes them)."""
+MAX_PARAMETERS = 2_500_000
+"""The most parameters a model file may hold: checked from the architecture before the
+model is built, which costs about 500 bytes a parameter however short its file
+(``docs/limits.md``); ``save_model`` writes no larger model."""
 MAX_SIZE = 10_000_000
-"""The largest input count or layer size a model file may declare: more than a file of
-``MAX_BYTES`` could hold parameters for."""
+"""The largest input count or layer size a model file may declare."""
 MAX_METADATA_DEPTH = 32
 """How deeply metadata may nest lists and objects."""
 
+_BYTES_PER_OBJECT = 8
+"""Fewer characters of JSON than a model file takes for each of its objects and lists."""
 _KEYS = ("format", "version", "architecture", "parameters", "metadata")
 _ARCHITECTURE_KEYS = ("inputs", "layers", "activation", "output_activation")
 _STAMPED_KEYS = ("package_version", "written_at")
@@ -96,17 +111,33 @@ def save_model(
 
 
 def load_model(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> LoadedModel:
-    """Read a model file written by ``save_model``. A file over ``max_bytes``, or one that
-    is not a valid model file of this version, raises ``ModelFormatError`` saying where
-    and what; ``OSError`` (a missing file, say) passes through."""
-    where = os.fspath(path)
+    """Read a model file written by ``save_model``. A file over ``max_bytes``, one whose
+    architecture holds more than ``MAX_PARAMETERS`` parameters, or one that is not a valid
+    model file of this version, raises ``ModelFormatError`` saying where and what (a graph
+    file is named as one); ``OSError`` (a missing file, say) passes through.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "g.json"
+    >>> _ = path.write_text('{"nodes": [], "edges": []}')
+    >>> load_model(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    toolkit.model_io.ModelFormatError: .../g.json is a graph file, not a model file
+    """
     text = read_text_bounded(path, max_bytes=max_bytes, error=ModelFormatError)
+    document: dict[str, Any] | None = None
     try:
-        return model_from_json(text)
+        document = _parse(text)
+        return _model_from_document(document)
     except ModelFormatError as error:
-        if _is_graph_text(text):
-            raise ModelFormatError(f"{where} is a graph file, not a model file") from None
-        raise ModelFormatError(f"{where}: {error}") from None
+        problem = str(error)
+    # Raised here, not in the handler, once the text and document are let go: the error
+    # keeps no frame, and so nothing of the file, alive while a caller handles it.
+    graph = _is_graph(text, document)
+    del text, document
+    if graph:
+        raise ModelFormatError(f"{os.fspath(path)} is a graph file, not a model file")
+    raise ModelFormatError(f"{os.fspath(path)}: {problem}")
 
 
 def is_model_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> bool:
@@ -120,22 +151,42 @@ def is_model_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -
     (True, False)
     """
     try:
-        document = json.loads(read_text_bounded(path, max_bytes=max_bytes, error=ValueError))
-    except (OSError, ValueError, RecursionError):
+        text = read_text_bounded(path, max_bytes=max_bytes, error=ValueError)
+    except (OSError, ValueError):
         return False
-    return isinstance(document, dict) and document.get("format") == FORMAT
+    return _has_model_format(text)
 
 
-def _is_graph_text(text: str) -> bool:
-    """Whether ``text`` looks like a graph file (``toolkit.graph``): GraphML, or node-link
-    JSON with nodes and edges."""
-    if text.lstrip().startswith("<"):
-        return "<graphml" in text[:4096]
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):
+_FORMAT_PAIR = re.compile(rf'"format"\s*:\s*"{FORMAT}"')
+_JSON_TOKEN = re.compile(rf"{JSON_STRING.pattern}|[^\"]+", re.DOTALL)
+
+
+def _has_model_format(text: str) -> bool:
+    """Whether ``text`` is a JSON object whose top level holds ``"format": FORMAT``, found
+    without building any JSON value (a graph file of millions of lists costs nothing to look
+    at): a search for the pair, then, if found, one walk over the strings of the text and
+    what lies between them, counting brackets to know the depth of each string."""
+    if not text.lstrip().startswith("{") or not _FORMAT_PAIR.search(text):
         return False
-    return isinstance(document, dict) and {"nodes", "edges"} <= document.keys()
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        if token.group().startswith('"'):
+            if depth == 1 and _FORMAT_PAIR.match(text, token.start()):
+                return True
+        else:
+            part = token.group()
+            depth += part.count("{") + part.count("[") - part.count("}") - part.count("]")
+            if depth <= 0:
+                return False
+    return False
+
+
+def _is_graph(text: str, document: dict[str, Any] | None) -> bool:
+    """Whether a file that is no model file is a graph file (``toolkit.graph``): GraphML,
+    or node-link JSON (its ``document``) with nodes and edges."""
+    if document is None:
+        return text.lstrip().startswith("<") and "<graphml" in text[:4096]
+    return {"nodes", "edges"} <= document.keys()
 
 
 def model_to_json(
@@ -171,6 +222,9 @@ def model_to_json(
     """
     if not isinstance(model, MLP):
         raise TypeError(f"save_model needs an MLP, got {type(model).__name__}")
+    too_many = too_many_parameters(model.nin, model.nouts)
+    if too_many:
+        raise _error("architecture", f"{too_many}; not saved")
     for name, value in model.state_dict().items():
         if not math.isfinite(value):
             raise ModelFormatError(
@@ -214,7 +268,10 @@ def model_from_json(text: str) -> LoadedModel:
     ...
     toolkit.model_io.ModelFormatError: parameters.layers.0.neurons.0.c: unexpected key
     """
-    document = _parse(text)
+    return _model_from_document(_parse(text))
+
+
+def _model_from_document(document: dict[str, Any]) -> LoadedModel:
     # The format and version first: another version may well have other keys.
     for key in ("format", "version"):
         if key not in document:
@@ -232,8 +289,8 @@ def model_from_json(text: str) -> LoadedModel:
     _expect_keys(document, _KEYS, "")
     nin, nouts, activation, output_activation = _read_architecture(document["architecture"])
     # The parameters are checked against the architecture before the model is built, so
-    # a small file cannot make a huge model.
-    state = _read_parameters(document["parameters"], nin, nouts)
+    # a small file cannot make a huge model; their lists are let go once read.
+    values = _read_parameters(document.pop("parameters"), nin, nouts)
     metadata = document["metadata"]
     _check_json_like(metadata, "metadata")
     if not isinstance(metadata, dict):
@@ -242,7 +299,9 @@ def model_from_json(text: str) -> LoadedModel:
         if not isinstance(metadata.get(key), str):
             raise _error(f"metadata.{key}", f"expected a string, got {_show(metadata.get(key))}")
     model = MLP(nin, nouts, activation, output_activation)
-    model.load_state_dict(state)
+    # In the order of the file and of parameters(), all checked: no state dict of names.
+    for parameter, value in zip(model.parameters(), values, strict=True):
+        parameter.data = value
     return LoadedModel(model, metadata)
 
 
@@ -328,6 +387,15 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse(text: str) -> dict[str, Any]:
+    # Each JSON object or list costs about a hundred bytes once parsed, whatever its text;
+    # a model file needs two per neuron (``{"w":[0],"b":0},`` is 16 bytes), and few more.
+    limit = len(text) // _BYTES_PER_OBJECT + 16
+    found = json_containers_beyond(text, limit)
+    if found is not None:
+        raise ModelFormatError(
+            f"not a model file: {found:,} JSON objects and lists, more than a model file of "
+            f"{len(text):,} characters holds ({limit:,})"
+        )
     try:
         document = json.loads(
             text,
@@ -357,6 +425,9 @@ def _read_architecture(found: Any) -> tuple[int, list[int], str, str]:
     if not isinstance(layers, list) or not layers:
         raise _error("architecture.layers", f"expected a list of layer sizes, got {_show(layers)}")
     nouts = [_positive_int(size, f"architecture.layers.{i}") for i, size in enumerate(layers)]
+    too_many = too_many_parameters(nin, nouts)
+    if too_many:
+        raise _error("architecture", too_many)
     activations = []
     for key in ("activation", "output_activation"):
         if not isinstance(found[key], str) or found[key] not in ACTIVATIONS:
@@ -366,10 +437,23 @@ def _read_architecture(found: Any) -> tuple[int, list[int], str, str]:
     return nin, nouts, activations[0], activations[1]
 
 
-def _read_parameters(tree: Any, nin: int, nouts: list[int]) -> dict[str, float]:
-    """The state dict held by ``parameters``, checked to have the architecture's shape:
-    the mirror image of ``_parameter_tree``."""
-    state: dict[str, float] = {}
+def too_many_parameters(nin: int, nouts: list[int]) -> str | None:
+    """What is wrong with a model of ``nin`` inputs and layers ``nouts`` holding more than
+    ``MAX_PARAMETERS`` parameters, or ``None``: a model file could not hold it.
+
+    >>> too_many_parameters(3, [4, 4, 1]) is None, too_many_parameters(1000, [1000, 1000, 1000])
+    (True, '3,003,000 parameters, more than the 2,500,000 a model file holds')
+    """
+    count = sum((fan_in + 1) * size for fan_in, size in zip([nin, *nouts], nouts))
+    if count <= MAX_PARAMETERS:
+        return None
+    return f"{count:,} parameters, more than the {MAX_PARAMETERS:,} a model file holds"
+
+
+def _read_parameters(tree: Any, nin: int, nouts: list[int]) -> list[float]:
+    """The values held by ``parameters``, in the order of ``MLP.parameters()``, checked to
+    have the architecture's shape: the mirror image of ``_parameter_tree``."""
+    values: list[float] = []
     _expect_keys(tree, ("layers",), "parameters")
     layers = _expect_list(tree["layers"], len(nouts), "parameters.layers")
     for i, (layer, fan_in, size) in enumerate(zip(layers, [nin, *nouts], nouts)):
@@ -380,10 +464,13 @@ def _read_parameters(tree: Any, nin: int, nouts: list[int]) -> dict[str, float]:
             prefix = f"{name}.neurons.{j}"
             _expect_keys(neuron, ("w", "b"), f"parameters.{prefix}")
             weights = _expect_list(neuron["w"], fan_in, f"parameters.{prefix}.w")
-            for k, weight in enumerate(weights):
-                state[f"{prefix}.w.{k}"] = _finite(weight, f"parameters.{prefix}.w.{k}")
-            state[f"{prefix}.b"] = _finite(neuron["b"], f"parameters.{prefix}.b")
-    return state
+            # A float read from the file is finite (``_parse_float``): a path only for others.
+            values += (
+                weight if type(weight) is float else _finite(weight, f"parameters.{prefix}.w.{k}")
+                for k, weight in enumerate(weights)
+            )
+            values.append(_finite(neuron["b"], f"parameters.{prefix}.b"))
+    return values
 
 
 def _expect_list(found: Any, length: int, path: str) -> list[Any]:

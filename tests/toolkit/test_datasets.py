@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from micrograd.demo import XS, YS
@@ -139,3 +141,56 @@ def test_a_huge_or_hostile_field_gives_one_short_printable_line(tmp_path, field)
     message = str(error.value)
     assert message.isprintable() and len(message) <= 300
     assert "line 2, column 2: expected a" in message
+
+
+# -- separators ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 2 1\n2 1 -1\n",  # before: line 1 taken as a header, then line 2 refused
+        "x1 x2 y\n1  2  1\n 2 1 -1 \n",  # runs of spaces, spaces at either end
+        "1|2|1\n2|1|-1\n",
+        "x1|x2|y\r\n1 | 2 | 1\r\n2 | 1 | -1\r\n",
+        "1, 2, 1\n2, 1, -1\n",  # spaces after commas: still commas
+    ],
+)
+def test_space_and_pipe_separated_files_are_read(tmp_path, text):
+    assert read_csv_rows(write(tmp_path, text)) == [[1.0, 2.0, 1.0], [2.0, 1.0, -1.0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1 2 1\n2 1\n", r"line 2: expected 3 columns like the rows before, got 2 \(fields se"),
+        ("1|2\n3|x\n", r"line 2, column 2: expected a number, got 'x' \(fields separated by '\|'"),
+        ("1 2\n3 x\n", r"got 'x' \(fields separated by spaces\)"),
+        ("1,2\n3,x\n", r"got 'x' \(fields separated by ','\)"),
+        ("a;b\n1;x\n", r"got 'x' \(fields separated by ';'\); line 1 was read as a header"),
+    ],
+)
+def test_a_file_that_cannot_be_read_says_how_its_fields_were_separated(tmp_path, text, message):
+    with pytest.raises(DataFormatError, match=message) as error:
+        read_csv_rows(write(tmp_path, text))
+    assert len(str(error.value)) <= 300
+
+
+@pytest.mark.parametrize("separator", ["e", "E", ".", "1", "0", "-", "+"])
+def test_a_separator_that_can_be_part_of_a_number_is_refused(tmp_path, separator):
+    # Before: "sep=e" read "1e2" as the two numbers 1 and 2.
+    path = write(tmp_path, f"sep={separator}\n1{separator}2\n")
+    with pytest.raises(
+        DataFormatError, match=f"line 1: the separator {re.escape(repr(separator))}"
+    ):
+        read_csv_rows(path)
+
+
+def test_a_named_separator_that_is_no_part_of_a_number_is_used(tmp_path):
+    assert read_csv_rows(write(tmp_path, "sep=:\n1:2e3\n")) == [[1.0, 2000.0]]
+
+
+@pytest.mark.parametrize("padding", ["\u00a0", "\u2003"])
+def test_a_number_padded_with_other_spaces_is_refused(tmp_path, padding):
+    with pytest.raises(DataFormatError, match="line 1, column 2: expected a number"):
+        read_csv_rows(write(tmp_path, f"1,{padding}2\n"))

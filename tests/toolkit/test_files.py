@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
-from toolkit.files import FileTooLargeError, read_text_bounded, write_text_atomic
+from toolkit.files import (
+    FileTooLargeError,
+    json_containers,
+    json_containers_beyond,
+    plain_number,
+    read_text_bounded,
+    write_text_atomic,
+)
 
 
 def test_atomic_write_replaces_the_file_whole(tmp_path):
@@ -57,3 +65,48 @@ def test_bounded_read_refuses_a_pipe_instead_of_waiting_on_it(tmp_path):
     os.mkfifo(fifo)  # with no writer, merely opening it for reading would block
     with pytest.raises(ValueError, match="pipe: not a regular file"):
         read_text_bounded(fifo, max_bytes=100, error=ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ('{"a": [[], {}], "b": "[{"}', 4),
+        ('["\\"[", "\\\\", []]', 2),  # an escaped quote, then an escaped backslash
+        ('{"a": "unterminated [[', 1),
+        ("[[[", 3),
+    ],
+)
+def test_json_objects_and_lists_are_counted_outside_strings(text, count):
+    assert json_containers(text) == count
+    assert json_containers_beyond(text, count) is None
+    assert json_containers_beyond(text, count - 1) == count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{" + "[" * 100_000 + '"' + '\\"' * 100_000,  # before: a scan from every quote
+        '"\\' * 100_000,
+        '"' * 200_000,
+    ],
+)
+def test_counting_json_objects_takes_linear_time(text):
+    started = time.perf_counter()
+    json_containers(text)
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        (" -2.5e1\t", "-2.5e1"),
+        ("\r\n3.\n", "3."),
+        ("\u00a02", None),  # a no-break space, refused as in any reader
+        ("2\u2003", None),
+        ("1_0", None),
+        ("\u0663", None),
+        ("nan", None),
+    ],
+)
+def test_a_plain_number_is_ascii_with_ascii_spaces_around_it(text, number):
+    assert plain_number(text) == number

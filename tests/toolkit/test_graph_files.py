@@ -6,6 +6,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import networkx as nx
@@ -205,7 +206,7 @@ def test_a_self_loop_is_a_cycle(tmp_path):
         ('{"nodes": [', "not valid JSON: Expecting value: line 1 column 12"),
         ("[1, 2]", "not a graph file"),
         ('"text"', "not a graph file"),
-        ("{" * 100_000, "not valid JSON"),
+        ("{" * 100_000, "100,000 JSON objects and lists, more than a graph file of this size"),
         ("<graphml><graph>", "not valid GraphML"),
         (
             '<?xml version="1.0"?><!DOCTYPE g [<!ENTITY a "aaaa">]><graphml/>',
@@ -255,7 +256,7 @@ def test_a_graphml_edge_to_an_undeclared_node_is_refused(tmp_path):
     path = tmp_path / "g.graphml"
     save_graph(Value(1.0, label="x").exp(), path, format="graphml")
     path.write_text(path.read_text().replace('source="0"', 'source="9"'))
-    with pytest.raises(GraphFormatError, match="node 9 has no attributes"):
+    with pytest.raises(GraphFormatError, match="edge source 9 is not a node declared before it"):
         load_graph(path)
 
 
@@ -420,7 +421,9 @@ def test_a_non_finite_number_outside_data_and_grad_is_not_written(tmp_path):
     G = to_networkx(Value(1.0).exp())
     G.nodes[0]["weight"] = math.nan
     path = tmp_path / "g.json"
-    with pytest.raises(GraphFormatError, match="not written: Out of range float values"):
+    with pytest.raises(
+        GraphFormatError, match="not written: node 0: 'weight' is nan; a graph file"
+    ):
         save_graph(G, path)
     assert not path.exists()
     assert math.isnan(G.nodes[0]["weight"])  # the graph itself is left as it was
@@ -503,15 +506,21 @@ def test_hundreds_of_nested_group_nodes_are_refused_not_a_recursion_error(tmp_pa
         load_graph(path)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
-def test_a_document_type_is_refused_by_the_xml_parser_in_any_encoding(tmp_path, encoding):
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("utf-8", "DOCTYPE or ENTITY declaration is refused"),
+        ("utf-16-le", "not UTF-8 text"),  # never handed to the XML parser
+    ],
+)
+def test_a_document_type_is_refused_in_any_encoding(tmp_path, encoding, message):
     path = tmp_path / "g.graphml"
     save_graph(Value(1.0, label="x").exp(), path, format="graphml")
     body = path.read_text().split("\n", 1)[1].replace(">x<", ">&b;<", 1)
     declaration = '<?xml version="1.0" encoding="UTF-16"?>' if encoding != "utf-8" else ""
     entities = '<!DOCTYPE graphml [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
     path.write_bytes(f"{declaration}{entities}\n{body}".encode(encoding))
-    with pytest.raises(GraphFormatError, match="DOCTYPE or ENTITY declaration is refused"):
+    with pytest.raises(GraphFormatError, match=message):
         load_graph(path)
 
 
@@ -520,11 +529,20 @@ def test_json_objects_and_lists_beyond_what_the_node_limit_needs_are_refused_bef
 ):
     # Each [] is two bytes of file and about 64 bytes of memory once parsed.
     path = node_link(tmp_path, lambda d: d.update(x=[[] for _ in range(400)]))
-    with pytest.raises(GraphFormatError, match="JSON objects and lists, more than a graph of"):
+    with pytest.raises(GraphFormatError, match="JSON objects and lists, more than a graph file"):
         load_graph(path, max_nodes=100)
     # Brackets inside strings are not objects or lists: such a file still loads.
     path = node_link(tmp_path, lambda d: node(d, 0).update(label="[{" * 400))
     assert load_graph(path, max_nodes=100).nodes[0]["label"] == "[{" * 400
+
+
+def test_more_json_objects_and_lists_than_a_file_of_its_size_holds_are_refused(tmp_path):
+    # Before: under the default node limit, a few megabytes of nested lists cost 49 times
+    # their size. A node or an edge takes more than 32 bytes of file.
+    nested = json.loads("[" * 30 + "]" * 30)
+    path = node_link(tmp_path, lambda d: node(d, 0).update(x=[nested] * 100))
+    with pytest.raises(GraphFormatError, match=r"3,0\d\d JSON objects and lists, more than a"):
+        load_graph(path)
 
 
 def test_more_than_two_edges_per_node_is_refused_before_a_graph_is_built(tmp_path):
@@ -539,7 +557,7 @@ def test_a_lone_surrogate_is_refused_so_that_what_loads_can_be_saved(tmp_path):
     save_graph(Value(1.0, label="x\U0001f600").exp(), path)  # a pair of \u escapes: fine
     save_graph(load_graph(path), tmp_path / "again.json")
     path.write_text(path.read_text().replace("\\ude00", ""))
-    with pytest.raises(GraphFormatError, match=r"nodes\[0\].label: text .* lone surrogate"):
+    with pytest.raises(GraphFormatError, match=r"node 0: 'label': text .* lone surrogate"):
         load_graph(path)
 
 
@@ -550,3 +568,298 @@ def test_input_quoted_in_an_error_cannot_split_the_line_or_reach_the_terminal(tm
     message = str(caught.value)
     assert message.isprintable() and len(message) <= 300
     assert "unknown op 'mul\\n\\x1b[2J" in message
+
+
+# -- what loads saves again, in either format ----------------------------------------------
+
+
+def assert_saves_and_loads_in_either_format(G: nx.MultiDiGraph, folder: Path) -> None:
+    for file_format in FORMATS:
+        path = folder / f"again{SUFFIX[file_format]}"
+        save_graph(G, path, format=file_format)
+        load_graph(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: node(d, 0).update(x=[1, 2]), r"node 0: 'x' is a list; a graph file holds"),
+        (lambda d: node(d, 0).update(x=None), r"node 0: 'x' is a NoneType; a graph file holds"),
+        (lambda d: d["edges"][0].update(x={"a": 1}), r"edge 0 -> 2: 'x' is a dict;"),
+        (lambda d: d["graph"].update(x=[1]), r"graph: 'x' is a list;"),
+        (lambda d: node(d, 0).update(label="a\x01b"), r"node 0: 'label': text 'a\\x01b' holds"),
+        (lambda d: node(d, 0).update({"a\x1b": 1}), r"node 0: attribute name 'a\\x1b': text"),
+        (
+            lambda d: d["nodes"][0].update(id=10**30),
+            r"nodes\[0\]: 'id' must be an integer of at most 30 digits, got 1000000",
+        ),
+        (
+            lambda d: d["edges"][0].update(key=-(10**30)),
+            r"edges\[0\]: 'key' must be an integer of at most 30 digits, got -1000000",
+        ),
+    ],
+)
+def test_a_node_link_file_holding_what_graphml_cannot_is_refused(tmp_path, edit, message):
+    path = node_link(tmp_path, edit)
+    with pytest.raises(GraphFormatError, match=message):
+        load_graph(path)
+
+
+def test_a_4000_digit_node_id_is_refused_not_saved_as_graphml_that_cannot_be_read(tmp_path):
+    big = 10**3999
+
+    def edit(document):
+        node(document, 0)["id"] = big
+        for edge in document["edges"]:
+            edge["source"] = big if edge["source"] == 0 else edge["source"]
+
+    with pytest.raises(GraphFormatError, match=r"nodes\[0\]: 'id' must be an integer of at most"):
+        load_graph(node_link(tmp_path, edit))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('target="2" id="0"', 'target="2" id="abc"', "edge id must be an integer, got 'abc'"),
+        ('target="2" id="0"', f'target="2" id="{10**30}"', "edge id must be an integer, got"),
+        (
+            '<node id="0">',
+            '<node id="0"><data key="k">5</data>',
+            "node 0: an attribute may not be called 'id', a name the file gives the node",
+        ),
+        (
+            '<edge source="0" target="2" id="0">',
+            '<edge source="0" target="2" id="0"><data key="k">5</data>',
+            "edge 0 -> 2: an attribute may not be called 'key'",
+        ),
+        ('<node id="0">', '<node id="0"><data key="w">inf</data>', "node 0: 'w' is inf;"),
+    ],
+)
+def test_a_graphml_file_holding_what_node_link_cannot_is_refused(tmp_path, old, new, message):
+    path = graphml(tmp_path, old, new)
+    name = "key" if "edge" in old else "id"
+    keys = (
+        f'<key id="k" for="{"edge" if "edge" in old else "node"}" attr.name="{name}" '
+        'attr.type="long"/><key id="w" for="node" attr.name="w" attr.type="double"/><graph '
+    )
+    path.write_text(path.read_text().replace("<graph ", keys, 1))
+    with pytest.raises(GraphFormatError, match=message):
+        load_graph(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda G: G.nodes[0].update(x=[1]), "not written: node 0: 'x' is a list"),
+        (lambda G: G.nodes[0].update(x=None), "not written: node 0: 'x' is a NoneType"),
+        (lambda G: G.nodes[0].update(label="\x00"), r"not written: node 0: 'label': text"),
+        (lambda G: G.nodes[0].update(label="a\ufffe"), r"not written: node 0: 'label': text"),
+        (lambda G: G.nodes[0].update(id=1), "not written: node 0: an attribute may not be"),
+        (lambda G: G.edges[0, 1, 0].update(key=5), "not written: edge 0 -> 1: an attribute may"),
+        (
+            lambda G: nx.relabel_nodes(G, {0: 10**40}, copy=False),
+            "not written: node an integer of 41 digits: a node id must be an integer of at most",
+        ),
+        (
+            lambda G: nx.relabel_nodes(G, {0: "a"}, copy=False),
+            "not written: node 'a': a node id must be an integer",
+        ),
+    ],
+)
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_a_graph_holding_what_a_file_cannot_is_not_written_in_either_format(
+    tmp_path, edit, message, file_format
+):
+    G = to_networkx(Value(1.0, label="x").exp())
+    edit(G)
+    path = tmp_path / f"g{SUFFIX[file_format]}"
+    with pytest.raises(GraphFormatError, match=message):
+        save_graph(G, path, format=file_format)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "label", ["a\rb", "a\r\nb", "\t\n", "x\U0001f600", "]]> & <tag>", "\u00a0\u2028\x85\x7f"]
+)
+def test_any_text_a_file_holds_survives_either_format_exactly(tmp_path, label):
+    G = to_networkx(Value(1.0, label=label).exp())
+    for first, second in [("node-link", "graphml"), ("graphml", "node-link")]:
+        path = tmp_path / f"g{SUFFIX[first]}"
+        save_graph(G, path, format=first)
+        again = tmp_path / f"again{SUFFIX[second]}"
+        save_graph(load_graph(path), again, format=second)
+        assert load_graph(again).nodes[0]["label"] == label
+
+
+def test_extra_attributes_of_text_numbers_and_booleans_survive_either_format(tmp_path):
+    path = node_link(
+        tmp_path,
+        lambda d: (
+            node(d, 0).update(note="x", count=10**40, flag=True, weight=0.5),
+            d["edges"][0].update(id=7, note="e"),
+            d["graph"].update(note="g"),
+        ),
+    )
+    assert_saves_and_loads_in_either_format(load_graph(path), tmp_path)
+
+
+# -- bounded work --------------------------------------------------------------------------
+
+
+def deep_scope(levels: int, part: str = "s") -> str:
+    return ".".join([part] * levels)
+
+
+def unchecked_file(G: nx.MultiDiGraph, folder: Path, file_format: str) -> Path:
+    """``G`` written by NetworkX alone, without ``save_graph``'s checks: a hostile file."""
+    path = folder / f"unchecked{SUFFIX[file_format]}"
+    if file_format == "graphml":
+        path.write_text("\n".join(nx.generate_graphml(G)))
+    else:
+        path.write_text(json.dumps(nx.node_link_data(G, edges="edges")))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        (deep_scope(33), "node 1: 'scope' has 33 levels and 65 characters; a graph file"),
+        (deep_scope(5000), "node 1: 'scope' has 5,000 levels and 9,999 characters"),
+        (deep_scope(2, "x" * 200), "node 1: 'scope' has 2 levels and 401 characters"),
+    ],
+)
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_a_scope_deeper_or_longer_than_a_file_holds_is_refused(
+    tmp_path, scope, message, file_format
+):
+    G = to_networkx(Value(1.0).exp())
+    G.nodes[1]["scope"] = scope
+    with pytest.raises(GraphFormatError, match=message) as caught:
+        load_graph(unchecked_file(G, tmp_path, file_format))
+    assert len(str(caught.value)) <= 300
+
+
+def test_scopes_as_deep_and_long_as_a_file_holds_load_and_are_written(tmp_path):
+    from toolkit.graph import MAX_SCOPE_CHARS, MAX_SCOPE_LEVELS
+
+    deepest = deep_scope(MAX_SCOPE_LEVELS)
+    longest = deep_scope(2, "x" * ((MAX_SCOPE_CHARS - 1) // 2))
+    for scope in (deepest, longest):
+        path = node_link(tmp_path, lambda d, scope=scope: node(d, 2).update(scope=scope))
+        assert load_graph(path).nodes[2]["scope"] == scope
+    G = load_graph(path)
+    G.nodes[2]["scope"] = deep_scope(MAX_SCOPE_LEVELS + 1)
+    with pytest.raises(GraphFormatError, match="not written: node 2: 'scope' has 33 levels"):
+        save_graph(G, tmp_path / "deeper.json")
+
+
+def test_counting_json_objects_outside_strings_takes_linear_time(tmp_path):
+    # Before: every quote of an unterminated string of escaped quotes started a scan to the
+    # end of the file, 7 s for 20,000 of them (quadratic).
+    path = tmp_path / "g.json"
+    path.write_text("{" + "[" * 400 + '"' + '\\"' * 20_000)
+    started = time.perf_counter()
+    with pytest.raises(GraphFormatError, match="401 JSON objects and lists, more than a graph"):
+        load_graph(path, max_nodes=100)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_graphml_edge_must_join_nodes_declared_before_it(tmp_path):
+    # Before: each end that was no node became one, uncounted by max_nodes.
+    ghost = '<edge source="100" target="101" id="0"/>'
+    path = graphml(tmp_path, "</graph>", ghost * 10 + "</graph>")
+    with pytest.raises(GraphFormatError, match="edge source 100 is not a node declared before"):
+        load_graph(path)
+    path = graphml(tmp_path, '<edge source="0"', f'{ghost}<edge source="0"')
+    with pytest.raises(GraphFormatError, match="edge source 100 is not a node declared before"):
+        load_graph(path, max_nodes=5)  # the file's own nodes, and none more
+
+
+def test_node_link_nodes_without_their_attributes_are_refused_before_a_graph_is_built(
+    tmp_path, monkeypatch
+):
+    def bare(document):
+        document["nodes"] += [{"id": i} for i in range(10, 20)]
+
+    path = node_link(tmp_path, bare)
+
+    def never(*_, **__):
+        raise AssertionError("a graph was built")
+
+    monkeypatch.setattr(nx, "node_link_graph", never)
+    with pytest.raises(GraphFormatError, match="node 10: missing attribute 'kind'"):
+        load_graph(path)
+
+
+# -- text read as the format says ---------------------------------------------------------
+
+
+def test_a_utf16_graphml_file_without_a_byte_order_mark_is_refused_as_not_utf8(tmp_path):
+    path = tmp_path / "g.graphml"
+    save_graph(Value(1.0, label="x").exp(), path, format="graphml")
+    path.write_bytes(path.read_text().encode("utf-16-le"))
+    with pytest.raises(GraphFormatError, match=r"not UTF-8 text \(a NUL byte at byte 1"):
+        load_graph(path)
+
+
+@pytest.mark.parametrize("padding", ["\u00a0", "\u2003", "\u3000"])
+def test_a_graphml_number_padded_with_other_spaces_is_refused_like_in_csv(tmp_path, padding):
+    path = graphml(tmp_path, ">3.0<", f">{padding}3.0{padding}<")
+    with pytest.raises(GraphFormatError, match=r"'data' \(double\) must be a number, got"):
+        load_graph(path)
+    assert load_graph(graphml(tmp_path, ">3.0<", "> \t3.0\n<")).nodes[0]["data"] == 3.0
+
+
+def test_a_graphml_tag_longer_than_any_the_format_needs_is_refused_as_it_is_read(tmp_path):
+    # Before: expat held the whole tag, then built its attributes: 25 times its size.
+    attributes = " ".join(f'a{i}=""' for i in range(20_000))
+    path = graphml(tmp_path, '<node id="0">', f'<node id="0" {attributes}>')
+    with pytest.raises(GraphFormatError, match="no tag ends in the 65,536 bytes from byte"):
+        load_graph(path)
+    forty = " ".join(f'a{i}=""' for i in range(40))
+    path = graphml(tmp_path, '<node id="0">', f'<node id="0" {forty}>')
+    with pytest.raises(GraphFormatError, match="<node> has 41 XML attributes; GraphML has"):
+        load_graph(path)
+
+
+def test_text_of_any_length_survives_graphml(tmp_path):
+    label = "long label " * 100_000
+    path = tmp_path / "g.graphml"
+    save_graph(Value(1.0, label=label).exp(), path, format="graphml")
+    assert load_graph(path).nodes[0]["label"] == label
+
+
+def test_a_graph_of_more_scopes_than_a_file_holds_is_refused_on_saving_and_on_loading(
+    tmp_path, monkeypatch
+):
+    import toolkit.graph as graph_module
+    from micrograd import scope
+
+    monkeypatch.setattr(graph_module, "MAX_SCOPES", 3)
+    leaves = []
+    for name in ("a", "b", "c", "d"):
+        with scope(name):
+            leaves.append(Value(1.0))
+    total = (leaves[0] + leaves[1]) * (leaves[2] + leaves[3])  # scope "" too: 5 scopes
+    path = tmp_path / "g.json"
+    with pytest.raises(GraphFormatError, match="more than 3 distinct scopes"):
+        save_graph(total, path)
+    assert not path.exists()
+    monkeypatch.setattr(graph_module, "MAX_SCOPES", 5)
+    save_graph(total, path)
+    monkeypatch.setattr(graph_module, "MAX_SCOPES", 4)
+    with pytest.raises(GraphFormatError, match="more than 4 distinct scopes"):
+        load_graph(path)
+
+
+def test_every_level_of_a_scope_counts_toward_the_limit(tmp_path, monkeypatch):
+    import toolkit.graph as graph_module
+    from micrograd import scope
+
+    with scope("a"), scope("b"), scope("c"):
+        deep = Value(1.0)
+    monkeypatch.setattr(graph_module, "MAX_SCOPES", 2)
+    with pytest.raises(GraphFormatError, match="more than 2 distinct scopes, every level"):
+        save_graph(deep, tmp_path / "deep.json")
+    monkeypatch.setattr(graph_module, "MAX_SCOPES", 3)
+    save_graph(deep, tmp_path / "deep.json")

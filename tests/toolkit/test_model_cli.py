@@ -439,3 +439,16 @@ def test_predict_refuses_data_in_the_words_of_train(trained, tmp_path, monkeypat
     assert predicted.exit_code == trained_error.exit_code == 2
     assert predicted.output.startswith("Error: Invalid value for '--data': ")
     assert predicted.output == trained_error.output
+
+
+def test_train_refuses_a_model_no_file_could_hold_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr("toolkit.model_io.MAX_PARAMETERS", 40)  # the demo MLP has 41
+    result = CliRunner().invoke(
+        main, ["train", "--data", "demo", "--layers", "4,4,1", "-o", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: Invalid value for '--layers': 41 parameters, more than the 40 a model file "
+        "holds; use fewer or smaller layers\n"
+    )
+    assert not (tmp_path / "m.json").exists()

@@ -207,7 +207,12 @@ def test_integers_are_read_as_floats(tmp_path):
         ("[1, 2]", "not a model file: expected a JSON object, got a list of 2 items"),
         ('"model"', 'not a model file: expected a JSON object, got "model"'),
         ('{"format": 1, "format": 2}', 'not a model file: the key "format" appears twice'),
-        ("[" * 100_000 + "]" * 100_000, "not a model file: nested too deeply"),
+        ("[" * 5000 + "]" * 5000 + " " * 80_000, "not a model file: nested too deeply"),
+        (
+            "[" + "[]," * 999 + "[]]",
+            "not a model file: 1,001 JSON objects and lists, more than a model file of 3,001 "
+            "characters holds (391)",
+        ),
     ],
 )
 def test_text_that_is_not_a_model_document_is_refused(tmp_path, text, message):
@@ -242,7 +247,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(tmp_path):
 def test_architecture_claiming_a_huge_model_is_refused_before_building_it(tmp_path):
     path = write_changed(tmp_path, set_at("architecture.layers", [10**7, 10**7, 1]))
     assert load_error(path) == (
-        "parameters.layers.0.neurons: expected 10000000 items (from the architecture), got 4"
+        "architecture: 100,000,060,000,001 parameters, more than the 2,500,000 a model file holds"
     )
 
 
@@ -302,3 +307,48 @@ def test_errors_are_one_printable_line_of_bounded_length(tmp_path, change, expec
     message = load_error(write_changed(tmp_path, change))
     assert message.startswith(expected)
     assert message.isprintable() and len(message) <= 300
+
+
+# -- memory a file can cost ----------------------------------------------------------------
+
+
+def test_an_architecture_of_more_parameters_than_a_file_holds_is_refused_first(tmp_path):
+    # Before: the parameters were read, then a model of any size was built (1,000,000
+    # parameters written as 0, a 2 MB file, cost 730 MB).
+    architecture = {"inputs": 2000, "layers": [2000, 1]}
+    path = write_changed(tmp_path, lambda d: d["architecture"].update(architecture))
+    assert load_error(path) == (
+        "architecture: 4,004,001 parameters, more than the 2,500,000 a model file holds"
+    )
+
+
+def test_a_model_of_more_parameters_than_a_file_holds_is_not_saved(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    save_model(MLP(3, [4, 4, 1], seed=0), path)  # 41 parameters
+    monkeypatch.setattr("toolkit.model_io.MAX_PARAMETERS", 40)
+    with pytest.raises(ModelFormatError, match=r"41 parameters, more than the 40 .*; not saved"):
+        save_model(MLP(3, [4, 4, 1], seed=0), tmp_path / "other.json")
+    with pytest.raises(ModelFormatError, match="architecture: 41 parameters, more than the 40"):
+        load_model(path)
+
+
+def test_a_refused_file_is_parsed_once_and_its_error_keeps_nothing_of_it(tmp_path, monkeypatch):
+    # Before: a file that is no model was parsed again to see whether it is a graph file,
+    # while the error still held the first parse (50 times the file's size in all).
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps({"nodes": list(range(1000)), "edges": []}))
+    parses = []
+    original = json.loads
+    monkeypatch.setattr(json, "loads", lambda *a, **k: parses.append(1) or original(*a, **k))
+    with pytest.raises(ModelFormatError, match="is a graph file, not a model file") as caught:
+        load_model(path)
+    assert len(parses) == 1
+    error = caught.value
+    assert error.__context__ is None
+    frames = []
+    traceback = error.__traceback__
+    while traceback is not None:
+        frames.append(traceback.tb_frame)
+        traceback = traceback.tb_next
+    held = [name for frame in frames for name in frame.f_locals if name in ("text", "document")]
+    assert held == []
