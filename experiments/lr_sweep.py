@@ -4,7 +4,7 @@ Method: as ``loss_curve`` (``MLP(3, [4, 4, 1])``, tanh, four points, sum of squa
 steps of plain SGD), once per seed (0..9) and learning rate (0.005 to 0.5).
 
 A run ends converged (final loss below ``converged_below``, 0.05), improving (not below, but
-its loss still falling over the last 10 steps), stalled (flat) or diverged (non-finite), as
+its loss fell by more than 1% over the last 10 steps), stalled (not) or diverged, as
 ``experiments.stats.outcome`` says; each learning rate counts its seeds' outcomes. The
 best learning rate is the one with the lowest median final loss among those at which every
 seed converged (``BEST_LR_RULE``): a lower median bought with seeds that stall is not

@@ -86,12 +86,13 @@ def outcome_legend(name: str, converged_below: float) -> str:
     """What an outcome means, for a figure's legend.
 
     >>> outcome_legend("improving", 0.05)
-    'improving (not converged; still falling over the last 10 steps)'
+    'improving (not converged; fell over 1% in the last 10 steps)'
     """
+    fall, window = f"{STALL_FALL:.0%}", f"{STALL_WINDOW} steps"
     return {
         "converged": f"converged (final loss below {converged_below:g})",
-        "improving": f"improving (not converged; still falling over the last {STALL_WINDOW} steps)",
-        "stalled": f"stalled (not converged; flat over the last {STALL_WINDOW} steps)",
+        "improving": f"improving (not converged; fell over {fall} in the last {window})",
+        "stalled": f"stalled (not converged; fell under {fall} in the last {window})",
         "diverged": "diverged (non-finite loss)",
     }[name]
 

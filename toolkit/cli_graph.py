@@ -38,7 +38,7 @@ from toolkit.cli_view import load_graph_file, view_command
 from toolkit.datasets import load_dataset, moons
 from toolkit.draw import DRAW_MAX_NODES, MAX_DRAW_NODES, draw, drawing_format
 from toolkit.fingerprint import graph_fingerprint
-from toolkit.graph import FORMATS, KINDS, MAX_GRAPH_NODES, save_graph, to_networkx
+from toolkit.graph import FORMATS, KINDS, MAX_GRAPH_NODES, MAX_SCOPES, save_graph, to_networkx
 from toolkit.graph_diff import diff_graphs, format_graph_diff
 from toolkit.model_io import ModelFormatError, architecture, load_model, training_loss
 from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
@@ -500,6 +500,12 @@ def _check_export_size(
         shape["activation"],
         shape["output_activation"],
     )
+    scopes = _scope_count(model)
+    if scopes > MAX_SCOPES:
+        raise click.UsageError(
+            f"the {what} would have up to {scopes:,} scopes, every level counted, more than the "
+            f"{MAX_SCOPES:,} a graph file holds; use a model of fewer neurons"
+        )
     nodes = loss_graph_nodes(*count, rows=rows, loss=loss)
     per_node = EXPORT_BYTES_PER_NODE[file_format]
     memory = nodes * per_node
@@ -520,6 +526,18 @@ def _check_export_size(
         fitting = (min(MAX_GRAPH_NODES, MEMORY_LIMIT // per_node) - fixed) // per_row
         advice = f"at most {fitting:,} rows" if fitting >= 1 else advice
     raise click.UsageError(f"{message}; use {advice}")
+
+
+def _scope_count(model: MLP) -> int:
+    """The most distinct scopes, every level counted, a graph of ``model`` has: its
+    neurons' scopes and all their prefixes, and three for the data, the loss and no scope
+    (a forward graph's inputs)."""
+    found = set()
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            parts = neuron.b.scope.split(".")
+            found.update(".".join(parts[: k + 1]) for k in range(len(parts)))
+    return len(found) + 3
 
 
 graph.add_command(view_command)

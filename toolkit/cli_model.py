@@ -120,8 +120,8 @@ _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     metavar=DATA_METAVAR,
     default="demo",
     show_default=True,
-    help="demo, moons (100 points, noise 0.1), or a CSV file (any name; comma-, semicolon- "
-    "or tab-separated): inputs then target per row.",
+    help="demo, moons (100 points, noise 0.1), or a CSV file (any name; separated by commas, "
+    "semicolons, tabs, spaces or |): inputs then target per row.",
 )
 @click.option(
     "--layers",

@@ -5,9 +5,10 @@ Each shape is what costs a reader the most memory per byte of file in one way: c
 that cost a hundred bytes for two of text, strings and numbers that cost ten times their
 text, nodes and edges that become NetworkX's dicts, a model's parameters written as ``0``.
 ``peak`` loads one in a fresh process and measures the growth of its resident memory
-(``resource.getrusage``, ``ru_maxrss``) while the reader runs, as ``docs/limits.md``
-states its figures. ``tests/toolkit/test_loader_memory.py`` checks each shape at a few
-megabytes against the documented ratio; a longer run at the sizes of the document::
+(the peak ``VmHWM`` of ``/proc/self/status``, reset before) while the reader runs, as
+``docs/limits.md`` states its figures. ``tests/toolkit/test_loader_memory.py`` checks each
+shape at a megabyte against the documented ratio; a longer run at the sizes of the
+document::
 
     python -m tests.fuzz.shapes --megabytes 16
 """
@@ -54,7 +55,7 @@ def kilobytes(field):
         return next(int(line.split()[1]) for line in status if line.startswith(field))
 gc.collect()
 with open("/proc/self/clear_refs", "w") as clear:
-    clear.write("5")  # the peak (VmHWM, ru_maxrss) starts again from here
+    clear.write("5")  # the peak (VmHWM) starts again from here
 before = kilobytes("VmRSS:")
 try:
     read(path)
@@ -64,8 +65,9 @@ except Exception as error:
 print(json.dumps({"peak": (kilobytes("VmHWM:") - before) * 1024, "outcome": outcome}))
 """
 """Reads one file in a fresh process: the growth of the peak resident memory over the
-memory in use just before, after a first read of small files (Linux: the peak, ``VmHWM``
-or ``ru_maxrss``, is reset through ``/proc/self/clear_refs``)."""
+memory in use just before, after a first read of small files (Linux: the peak, ``VmHWM``,
+is reset through ``/proc/self/clear_refs``; ``ru_maxrss`` would keep the peak of the
+process this one was forked from)."""
 
 
 @dataclass(frozen=True)

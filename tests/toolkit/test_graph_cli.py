@@ -391,3 +391,21 @@ def test_export_refuses_a_forward_graph_too_large_to_read_back(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: the forward graph of {path} on (0.0) would have ")
     assert result.output.endswith("; use a smaller model\n")
+
+
+def test_export_refuses_a_graph_of_more_scopes_than_a_file_holds_before_building(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("toolkit.cli_graph.MAX_SCOPES", 12)
+    result = invoke("graph", "export", "--data", "demo", "-o", tmp_path / "g.json")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: the loss graph of the demo MLP (seed 0)")
+    # 9 neurons, layers, 3 layers, their 3 neurons folders; data, loss and no scope
+    assert "would have up to 19 scopes, every level counted, more than the 12" in result.output
+    assert not (tmp_path / "g.json").exists()
+    from micrograd.demo import demo_loss, demo_model
+    from toolkit.graph import to_networkx
+
+    scopes = {a["scope"] for _, a in to_networkx(demo_loss(demo_model(0))).nodes(data=True)}
+    levels = {".".join(s.split(".")[: k + 1]) for s in scopes for k in range(s.count(".") + 1)}
+    assert len(levels) == 18  # the loss graph has no node outside every scope
