@@ -253,9 +253,10 @@ def _draw_training(
     accuracy_ax.set_xlabel("SGD step (accuracy of the same parameters as the loss)")
     accuracy_ax.grid(True, alpha=0.3)
     loss_ax.set_title(
-        f"MLP(2, {list(config.layers)}) on {config.samples} two-moons points: "
-        f"lr {config.lr_start:g} at step 0 to {config.lr(config.steps - 1):.3g} "
-        f"at step {config.steps - 1} (linear)"
+        f"MLP(2, {list(config.layers)}) on {config.samples} two-moons points\n"
+        f"lr {config.lr_start:g} at step 0, falling linearly to "
+        f"{config.lr(config.steps - 1):.3g} at step {config.steps - 1}",
+        fontsize=10,
     )
     return save_figure(figure, folder, "training")
 
