@@ -42,6 +42,7 @@ from toolkit.graph import FORMATS, KINDS, MAX_GRAPH_NODES, MAX_SCOPES, save_grap
 from toolkit.graph_diff import diff_graphs, format_graph_diff
 from toolkit.model_io import ModelFormatError, architecture, load_model, training_loss
 from toolkit.scope_analysis import analyze_by_scope, format_scope_analysis
+from toolkit.scopes import ancestors
 from toolkit.training import MEMORY_LIMIT, bytes_text, loss_graph, loss_graph_nodes
 
 GRAPH_FORMATS = {".json": "node-link", ".graphml": "graphml"}
@@ -532,11 +533,7 @@ def _scope_count(model: MLP) -> int:
     """The most distinct scopes, every level counted, a graph of ``model`` has: its
     neurons' scopes and all their prefixes, and three for the data, the loss and no scope
     (a forward graph's inputs)."""
-    found = set()
-    for layer in model.layers:
-        for neuron in layer.neurons:
-            parts = neuron.b.scope.split(".")
-            found.update(".".join(parts[: k + 1]) for k in range(len(parts)))
+    found = {name for layer in model.layers for n in layer.neurons for name in ancestors(n.b.scope)}
     return len(found) + 3
 
 

@@ -29,7 +29,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from toolkit.graph import LEAF_KINDS, GraphStructure
-from toolkit.scopes import ancestors, at_level, depth, is_inside, scope_sizes
+from toolkit.scopes import ancestors, at_level, depth, is_inside, scope_sizes, scope_sort_key
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -180,7 +180,7 @@ def collapse(structure: GraphStructure, level: int, expand: Iterable[str] = ()) 
             members.setdefault(box_scope, []).append(node)
     boxes = {
         scope: _box(structure, scope, members[scope], members, singles)
-        for scope in sorted(members, key=natural_order)
+        for scope in sorted(members, key=scope_sort_key)
     }
     element_of: dict[Hashable, Element] = {node: node for node in singles}
     for box in boxes.values():
@@ -215,15 +215,6 @@ def choose_collapse(
         if picture.size <= max_elements:
             return collapse(structure, level, expand) if expand else picture
     return None
-
-
-def natural_order(scope: str) -> tuple[tuple[int, int | str], ...]:
-    """A sort key for scope names that puts ``layers.2`` before ``layers.10``.
-
-    >>> sorted(["b", "a.10", "a.2"], key=natural_order)
-    ['a.2', 'a.10', 'b']
-    """
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in scope.split("."))
 
 
 def _opened(expanded: Sequence[str], sizes: Counter[str]) -> set[str]:
@@ -281,11 +272,11 @@ def _box(
 
 
 def _unknown_scope(name: str, sizes: Counter[str], shown: int = 6) -> str:
-    scopes = sorted((scope for scope in sizes if scope), key=natural_order)
+    scopes = sorted((scope for scope in sizes if scope), key=scope_sort_key)
     if not scopes:
         return f"no scope {name!r} in this graph: no node of it has a scope"
     close = difflib.get_close_matches(name, scopes, n=shown, cutoff=0.6)
-    shallow = sorted(scopes, key=lambda scope: (depth(scope), natural_order(scope)))
-    listed = list(dict.fromkeys([*sorted(close, key=natural_order), *shallow]))[:shown]
+    shallow = sorted(scopes, key=lambda scope: (depth(scope), scope_sort_key(scope)))
+    listed = list(dict.fromkeys([*sorted(close, key=scope_sort_key), *shallow]))[:shown]
     more = ", ..." if len(scopes) > len(listed) else ""
     return f"no scope {name!r} in this graph; its scopes include {', '.join(listed)}{more}"

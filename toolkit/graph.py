@@ -50,6 +50,7 @@ from toolkit.files import (
     read_bytes_bounded,
     write_text_atomic,
 )
+from toolkit.scopes import ancestors
 
 __all__ = [
     "FORMATS",
@@ -496,8 +497,7 @@ def _file_graph_problem(G: nx.DiGraph) -> str | None:
     for node, attributes in G.nodes(data=True):
         scope = attributes.get("scope")
         if isinstance(scope, str) and scope not in scopes and not _scope_problem(scope):
-            parts = scope.split(".")
-            scopes.update(".".join(parts[: k + 1]) for k in range(len(parts)))
+            scopes.update(ancestors(scope) or [""])  # no scope counts as one
             if len(scopes) > MAX_SCOPES:
                 return (
                     f"node {_shown(node)}: more than {MAX_SCOPES:,} distinct scopes, every "

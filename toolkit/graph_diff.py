@@ -46,9 +46,8 @@ from toolkit.scope_analysis import (
     ScopeContents,
     contents_by_scope,
     printable_scope,
-    scope_sort_key,
 )
-from toolkit.scopes import nodes_by_scope
+from toolkit.scopes import nodes_by_scope, scope_sort_key
 
 __all__ = [
     "CountDifference",

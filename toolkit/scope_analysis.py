@@ -37,7 +37,7 @@ from micrograd.ops import OPS
 from toolkit.files import one_line
 from toolkit.fingerprint import DIGEST_SIZE, WL_ITERATIONS, subgraph_fingerprint
 from toolkit.graph import LEAF_KINDS, GraphStructure, check_graph
-from toolkit.scopes import ancestors, at_level, depth, nodes_by_scope
+from toolkit.scopes import ancestors, at_level, depth, nodes_by_scope, scope_sort_key
 
 __all__ = [
     "RepeatedStructure",
@@ -128,19 +128,6 @@ class ScopeAnalysis:
             "scopes": document["scopes"],
             "repeated": document["repeated"],
         }
-
-
-def scope_sort_key(scope: str) -> tuple:
-    """Hierarchy order: ``""`` first, a scope before those inside it, numbers as numbers.
-
-    >>> sorted(["loss", "layers.10", "layers.2", "", "layers"], key=scope_sort_key)
-    ['', 'layers', 'layers.2', 'layers.10', 'loss']
-    """
-    if not scope:
-        return ()
-    return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in scope.split(".")
-    )
 
 
 def analyze_by_scope(G: nx.DiGraph) -> ScopeAnalysis:

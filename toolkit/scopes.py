@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 
-__all__ = ["ancestors", "at_level", "depth", "is_inside", "nodes_by_scope", "scope_sizes"]
+__all__ = [
+    "ancestors",
+    "at_level",
+    "depth",
+    "is_inside",
+    "nodes_by_scope",
+    "scope_sizes",
+    "scope_sort_key",
+]
 
 
 def depth(scope: str) -> int:
@@ -94,3 +102,16 @@ def scope_sizes(scopes: Iterable[str]) -> Counter[str]:
         for outer in ancestors(scope):
             sizes[outer] += n
     return sizes
+
+
+def scope_sort_key(scope: str) -> tuple:
+    """Hierarchy order: ``""`` first, a scope before those inside it, numbers as numbers.
+
+    >>> sorted(["loss", "layers.10", "layers.2", "", "layers"], key=scope_sort_key)
+    ['', 'layers', 'layers.2', 'layers.10', 'loss']
+    """
+    if not scope:
+        return ()
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in scope.split(".")
+    )

@@ -99,10 +99,9 @@ from importlib import resources
 import networkx as nx
 
 from micrograd.engine import Value
-from toolkit.draw_scopes import natural_order
 from toolkit.files import write_text_atomic
 from toolkit.graph import KINDS, GraphStructure, check_graph, json_number, to_networkx
-from toolkit.scopes import at_level, depth
+from toolkit.scopes import at_level, depth, scope_sort_key
 
 __all__ = ["HEADLESS_CHROMIUM_ARGS", "VIEW_FORMAT", "view", "view_data", "view_html"]
 
@@ -196,7 +195,7 @@ def view_data(root_or_G: Value | nx.DiGraph) -> dict:
     index = {node: i for i, node in enumerate(nodes)}
     attributes = [structure.attributes[node] for node in nodes]
     ops = sorted({node_attributes["op"] for node_attributes in attributes})
-    scope_names = sorted({a["scope"] for a in attributes}, key=natural_order)
+    scope_names = sorted({a["scope"] for a in attributes}, key=scope_sort_key)
     scope_index = {name: i for i, name in enumerate(scope_names)}
     tree = _ScopeTree(scope_names, [a["scope"] for a in attributes])
     column, row = _layout(structure, index, tree)
@@ -256,7 +255,7 @@ class _ScopeTree:
     def __init__(self, scope_names: list[str], node_scopes: list[str]) -> None:
         names = sorted(
             {outer for name in scope_names for outer in _ancestors(name)},
-            key=lambda name: (depth(name), natural_order(name)),
+            key=lambda name: (depth(name), scope_sort_key(name)),
         )
         own = dict.fromkeys(names, 0)
         for name in node_scopes:
@@ -283,7 +282,7 @@ class _ScopeTree:
             self.parents.append(parent)
             self.names.append(name)
             here = len(self.names) - 1
-            inner = sorted(boxed.get(name, []), key=natural_order, reverse=True)
+            inner = sorted(boxed.get(name, []), key=scope_sort_key, reverse=True)
             pending.extend((child, here) for child in inner)
         position = {name: i for i, name in enumerate(self.names)}
         self.aliases: list[list[str]] = [[] for _ in self.names]
