@@ -34,6 +34,7 @@ __all__ = [
     "GraphAnalysis",
     "analyze",
     "format_analysis",
+    "shown_text",
 ]
 
 MAX_SHOWN_CHARS = 60
@@ -232,8 +233,9 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         head = " ".join(str(width) for width in widths[:10])
         tail = " ".join(str(width) for width in widths[-5:])
         width_text = f"{head} ... {tail} ({len(widths)} levels)"
+    root = report.root
     rows = [
-        ("nodes", f"{report.nodes} ({_count(report.edges, 'edge')}, root {_shown(report.root)})"),
+        ("nodes", f"{report.nodes} ({_count(report.edges, 'edge')}, root {shown_text(root)})"),
         ("leaves", _counts(report.leaves_by_kind)),
         ("operations", _counts(report.ops_by_name)),
         ("depth", str(report.depth)),
@@ -254,7 +256,8 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         rows.append(
             (
                 "top fan-out" if i == 0 else "",
-                f"node {_shown(entry.node)} ({_describe(entry.kind, entry.op, entry.label)}) feeds "
+                f"node {shown_text(entry.node)} "
+                f"({_describe(entry.kind, entry.op, entry.label)}) feeds "
                 f"{_count(entry.results, 'result')} through {_count(entry.edges, 'edge')}",
             )
         )
@@ -276,7 +279,7 @@ def format_analysis(report: GraphAnalysis, *, max_levels: int = 30) -> str:
         )
         for group in report.largest_duplicate_groups:
             what = f"constant {group.data!r}" if group.kind == "constant" else group.op
-            shown = ", ".join(_shown(node) for node in group.nodes)
+            shown = ", ".join(shown_text(node) for node in group.nodes)
             more = ", ..." if group.size > len(group.nodes) else ""
             rows.append(("", f"{what} x{group.size}: nodes {shown}{more}"))
     else:
@@ -290,13 +293,13 @@ def _counts(counts: dict[str, int]) -> str:
 
 def _describe(kind: str, op: str, label: str) -> str:
     what = op if kind == "operation" else kind
-    return f"{what} '{_shown(label)}'" if label else what
+    return f"{what} '{shown_text(label)}'" if label else what
 
 
-def _shown(text: object) -> str:
+def shown_text(text: object) -> str:
     """A label or node id as the table shows it: escaped, at most ``MAX_SHOWN_CHARS`` long.
 
-    >>> _shown("x" * 100)[-5:], _shown("a\\nb")
+    >>> shown_text("x" * 100)[-5:], shown_text("a\\nb")
     ('xx...', 'a\\\\nb')
     """
     return one_line(str(text), MAX_SHOWN_CHARS)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from micrograd.ops import OPS
-from toolkit.files import one_line
+from toolkit.analysis import shown_text
 from toolkit.fingerprint import subgraph_fingerprint
 from toolkit.graph import KINDS, LEAF_KINDS, GraphStructure, check_graph, strict_json
 from toolkit.scope_analysis import (
@@ -58,9 +58,6 @@ __all__ = [
     "diff_graphs",
     "format_graph_diff",
 ]
-
-SHOWN = 60
-"""Characters of a label or node id a table shows (escaped, cut); JSON keeps them whole."""
 
 COUNTED = (*LEAF_KINDS, *OPS)
 """What is counted per scope, in this order: leaves by kind, then operations by name."""
@@ -340,6 +337,6 @@ def format_graph_diff(diff: GraphDiff) -> str:
 def _describe_change(found: NodeChange | None) -> str:
     if found is None:
         return "none"
-    what = one_line(found.label, SHOWN) or (found.op if found.kind == "operation" else found.kind)
-    node = one_line(str(found.node), SHOWN)
+    what = shown_text(found.label) or (found.op if found.kind == "operation" else found.kind)
+    node = shown_text(found.node)
     return f"{what} (node {node}): {found.a:.6g} -> {found.b:.6g}, change {found.change:.6g}"
